@@ -1,0 +1,60 @@
+"""Write files so that a crash or an interrupt never leaves half a file behind.
+
+Everything edgelab writes for later use (downloads, extracted images, models, results,
+line-art pairs) is written next to its destination under a temporary name and renamed
+into place only when complete: ``os.replace`` is atomic on one file system, so a reader
+sees either the old file or the whole new one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import IO, Iterator
+
+
+def temp_path_for(dest: Path) -> Path:
+    """A fresh, unused temporary path in ``dest``'s folder (the folder is created)."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    os.close(fd)
+    return Path(name)
+
+
+@contextlib.contextmanager
+def atomic_path(dest: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path; on success it replaces ``dest``, on error it is deleted.
+
+    Use it with libraries that want a file name rather than a file object::
+
+        with atomic_path("model.keras") as tmp:
+            model.save(tmp)          # tmp ends in .part.keras so Keras accepts it
+    """
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{dest.stem}.", suffix=f".part{dest.suffix}",
+                                dir=dest.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.replace(tmp, dest)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+
+
+@contextlib.contextmanager
+def atomic_write(dest: str | os.PathLike, mode: str = "w", **kwargs) -> Iterator[IO]:
+    """Open a temporary file for writing; it becomes ``dest`` only if the block succeeds."""
+    if not mode.startswith("w"):
+        raise ValueError(f"atomic_write needs a write mode ('w' or 'wb'), got {mode!r}")
+    with atomic_path(dest) as tmp:
+        with open(tmp, mode, **kwargs) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())

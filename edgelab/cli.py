@@ -1,0 +1,43 @@
+"""The ``edgelab`` command (also ``python -m edgelab``).
+
+Each subcommand lives in the module that does the work and adds itself with a
+``register(subparsers)`` function; this file only lists them. Modules are imported when
+the command line is parsed, and none of them imports TensorFlow at import time, so
+``edgelab --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# subcommand -> module with register(subparsers)
+COMMANDS = {
+    "data": "edgelab.datasets.cli",
+    "results": "edgelab.results",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from edgelab import __version__
+
+    parser = argparse.ArgumentParser(prog="edgelab", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"edgelab {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in COMMANDS.values():
+        importlib.import_module(module).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

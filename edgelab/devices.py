@@ -1,0 +1,96 @@
+"""Pick a ``tf.distribute`` strategy for whatever accelerator this machine has.
+
+The order is the one a Colab user expects:
+
+1. a TPU (Colab's TPU runtime, a Cloud TPU VM, or ``TPU_NAME``) -> ``TPUStrategy``;
+2. one or more GPUs -> ``MirroredStrategy`` (data-parallel over all visible GPUs);
+3. otherwise the default strategy (one replica on the CPU).
+
+On a CPU-only machine this returns in well under a second and prints nothing: looking
+for a TPU there raises at once (``ValueError`` when no TPU is named, ``NotFoundError``
+when a local TPU is asked for and absent), and we treat both as "no TPU".
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import platform
+from typing import Any
+
+
+def _tpu_resolver():
+    """A TPUClusterResolver if a TPU looks present, else None."""
+    import tensorflow as tf
+
+    named = any(os.environ.get(v) for v in ("TPU_NAME", "COLAB_TPU_ADDR", "TPU_ADDRESS"))
+    local = bool(glob.glob("/dev/accel*") or os.environ.get("TPU_ACCELERATOR_TYPE"))
+    if not (named or local):
+        return None
+    try:
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver(
+            tpu=None if named else "local")
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+        return resolver
+    except (ValueError, tf.errors.NotFoundError, tf.errors.InvalidArgumentError, RuntimeError):
+        return None
+
+
+def pick_strategy():
+    """The best ``tf.distribute.Strategy`` for this machine (TPU, then GPUs, then CPU)."""
+    import tensorflow as tf
+
+    resolver = _tpu_resolver()
+    if resolver is not None:
+        return tf.distribute.TPUStrategy(resolver)
+    if tf.config.list_physical_devices("GPU"):
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def describe(strategy) -> str:
+    """One line such as ``MirroredStrategy: 2 replicas (GPU)``."""
+    import tensorflow as tf
+
+    kind = "CPU"
+    if isinstance(strategy, tf.distribute.TPUStrategy):
+        kind = "TPU"
+    elif tf.config.list_physical_devices("GPU"):
+        kind = "GPU"
+    n = strategy.num_replicas_in_sync
+    name = type(strategy).__name__.lstrip("_")
+    if name == "DefaultDistributionStrategy":
+        name = "default strategy"
+    return f"{name}: {n} replica{'s' if n != 1 else ''} ({kind})"
+
+
+def hardware() -> dict[str, Any]:
+    """A short description of this machine, stored next to every recorded figure."""
+    info: dict[str, Any] = {"cpu_count": os.cpu_count(), "machine": platform.machine()}
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    info["cpu"] = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        info["cpu"] = platform.processor() or "unknown"
+    gpus = os.environ.get("EDGELAB_GPU_NAME")  # set by the runner when it knows better
+    if not gpus:
+        try:
+            import subprocess
+
+            out = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+                                 capture_output=True, text=True, timeout=5)
+            gpus = ", ".join(x.strip() for x in out.stdout.splitlines() if x.strip())
+        except (OSError, subprocess.SubprocessError):
+            gpus = ""
+    info["accelerator"] = gpus or ("TPU" if glob.glob("/dev/accel*") else "none")
+    return info
+
+
+def hardware_line() -> str:
+    """``hardware()`` as one readable line."""
+    h = hardware()
+    return f"{h.get('cpu', 'CPU')} x{h['cpu_count']}, accelerator: {h['accelerator']}"

@@ -1,0 +1,88 @@
+"""The first call in every notebook: profile banner, quiet logs, seeds, output folder.
+
+``start`` is what a lesson calls right after the setup cell::
+
+    import edgelab
+    lab = edgelab.notebook.start("01_mnist")        # imports and seeds TensorFlow too
+
+It keeps TensorFlow's C++ and Python log chatter out of cell outputs (that would make
+notebooks noisy for people and flaky under nbval), seeds every generator, and tells the
+reader which profile is running and where outputs go.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from edgelab import __version__, paths, profiles, results
+from edgelab.seeding import DEFAULT_SEED, seed_everything
+
+# Modules whose Python warnings are about their own internals, not the lesson.
+_NOISY = ("tensorflow", "keras", "tf_keras", "tensorflow_hub", "sonnet", "absl", "chainer",
+          "google.protobuf", "h5py", "tf2onnx", "tflite", "ai_edge_litert")
+
+
+@dataclass(frozen=True)
+class Lab:
+    """What ``start`` set up: the lesson name, profile, seed and output folder."""
+
+    lesson: str
+    profile: str
+    seed: int
+    out: Path
+
+    def sizes(self, lesson: str):
+        return profiles.sizes(lesson, self.profile)
+
+
+def quiet_logs() -> None:
+    """Silence TensorFlow/absl log noise and library-internal warnings."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # must precede `import tensorflow`
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+    for module in _NOISY:
+        warnings.filterwarnings("ignore", module=module)
+    warnings.filterwarnings("ignore", message=".*pkg_resources.*")
+    logging.getLogger("absl").setLevel(logging.ERROR)
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    if "tensorflow" in sys.modules:
+        import tensorflow as tf
+
+        tf.get_logger().setLevel(logging.ERROR)
+        tf.autograph.set_verbosity(0)
+
+
+def start(lesson: str, *, tensorflow: bool = True, seed: int = DEFAULT_SEED,
+          banner: bool = True) -> Lab:
+    """Prepare a notebook run and print a one-line banner.
+
+    ``tensorflow=False`` for lessons that do not use it (Chainer, OpenCV), so they do not
+    pay its import time.
+    """
+    quiet_logs()
+    if tensorflow:
+        import tensorflow  # noqa: F401 - imported here so that the log settings apply
+
+        quiet_logs()
+    os.environ.setdefault(results.NOTEBOOK_VAR, lesson)
+    seed_everything(seed, tensorflow=tensorflow)
+    _matplotlib_defaults()
+    lab = Lab(lesson=lesson, profile=profiles.current(), seed=seed, out=paths.lesson_dir(lesson))
+    if banner:
+        note = "the real lesson" if lab.profile == "full" else "small sizes for CI and a first look"
+        print(f"edgelab {__version__} | profile: {lab.profile} ({note}) | seed {seed}\n"
+              f"outputs: {lab.out}")
+    return lab
+
+
+def _matplotlib_defaults() -> None:
+    try:
+        import matplotlib as mpl
+    except ImportError:
+        return
+    mpl.rcParams.update({"figure.dpi": 100, "figure.figsize": (8, 4.5), "axes.grid": False,
+                         "image.cmap": "gray", "savefig.bbox": "tight"})

@@ -1,0 +1,136 @@
+"""Run profiles: the one place where lesson sizes differ between a quick and a full run.
+
+Every notebook runs the same code in two profiles:
+
+* ``full`` (the default for people): the real lesson, sized for a GPU or TPU.
+* ``quick`` (CI and a first look on a laptop): the same steps on smaller sizes, a few
+  minutes a notebook on two CPU cores.
+
+Choose with the environment variable ``EDGELAB_PROFILE`` (``quick`` or ``full``) before
+starting Jupyter, or per run with ``edgelab run --profile quick``. Notebooks never hold a
+size of their own: they ask for it by name, e.g. ``sizes("mnist").epochs``, so changing a
+lesson's scale means editing the table below and nothing else.
+"""
+
+from __future__ import annotations
+
+import os
+from types import MappingProxyType
+from typing import Any, Mapping
+
+PROFILES = ("quick", "full")
+DEFAULT_PROFILE = "full"
+ENV_VAR = "EDGELAB_PROFILE"
+
+# lesson -> profile -> name -> value. Keep the two profiles' keys identical: a test checks it.
+SIZES: dict[str, dict[str, dict[str, Any]]] = {
+    # Notebook 01: MNIST CNN under tf.distribute.
+    "mnist": {
+        "quick": dict(train_examples=20_000, epochs=2, batch_size_per_replica=64,
+                      learning_rate=1e-3, eval_examples=10_000),
+        "full": dict(train_examples=60_000, epochs=5, batch_size_per_replica=128,
+                     learning_rate=1e-3, eval_examples=10_000),
+    },
+    # Notebook 02: Xception (Sonnet 2) on Flower17, trained from scratch.
+    "xception": {
+        "quick": dict(image_size=96, batch_size=32, epochs=3, width_multiplier=0.25,
+                      middle_blocks=2, lr_decay_steps=100),
+        "full": dict(image_size=149, batch_size=32, epochs=120, width_multiplier=1.0,
+                     middle_blocks=8, lr_decay_steps=2000),
+    },
+    # Notebook 03: Grad-CAM.
+    "gradcam": {
+        "quick": dict(flower_image_size=128, flower_epochs=2, examples_shown=4),
+        "full": dict(flower_image_size=224, flower_epochs=5, examples_shown=8),
+    },
+    # Notebook 04: Chainer datasets, multi-head updater, stochastic units.
+    "chainer": {
+        "quick": dict(train_examples=12_000, epochs=2, batch_size=100, vae_epochs=2,
+                      latent_dim=8, variance_samples=200),
+        "full": dict(train_examples=60_000, epochs=10, batch_size=100, vae_epochs=20,
+                     latent_dim=16, variance_samples=1000),
+    },
+    # Notebook 05: MobileNet from TF Hub, feature extraction and fine-tuning on Flower17.
+    "hub": {
+        "quick": dict(image_size=128, batch_size=32, head_epochs=6, finetune_epochs=1,
+                      finetune_layers=10),
+        "full": dict(image_size=224, batch_size=32, head_epochs=20, finetune_epochs=10,
+                     finetune_layers=30),
+    },
+    # Notebook 06: line-art extraction.
+    "lineart": {
+        "quick": dict(max_side=512, grid_kernels=(3, 5, 7), pair_images=6),
+        "full": dict(max_side=2048, grid_kernels=(3, 5, 7, 9), pair_images=68),
+    },
+    # Notebook 07: conversion, quantization, inspection.
+    "edge": {
+        "quick": dict(eval_examples=1_000, latency_runs=50, calibration_examples=200,
+                      flower_eval_examples=170, prune_epochs=1, distill_epochs=1),
+        "full": dict(eval_examples=10_000, latency_runs=300, calibration_examples=500,
+                     flower_eval_examples=340, prune_epochs=3, distill_epochs=5),
+    },
+}
+
+
+class ProfileError(ValueError):
+    """An unknown profile or lesson name, with the valid choices in the message."""
+
+
+def current() -> str:
+    """The active profile: ``$EDGELAB_PROFILE`` if set, else ``full``."""
+    value = os.environ.get(ENV_VAR, "").strip().lower() or DEFAULT_PROFILE
+    if value not in PROFILES:
+        raise ProfileError(
+            f"{ENV_VAR}={os.environ.get(ENV_VAR)!r} is not a profile; "
+            f"set it to one of {', '.join(PROFILES)} (or unset it for {DEFAULT_PROFILE!r})."
+        )
+    return value
+
+
+def is_quick() -> bool:
+    return current() == "quick"
+
+
+class Sizes(Mapping[str, Any]):
+    """Read-only sizes of one lesson in one profile; attribute or item access."""
+
+    def __init__(self, lesson: str, profile: str, values: Mapping[str, Any]):
+        self._lesson, self._profile = lesson, profile
+        self._values = MappingProxyType(dict(values))
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(
+                f"lesson {self._lesson!r} has no size {name!r}; known: {', '.join(self._values)}"
+            ) from None
+
+    def __getitem__(self, name: str) -> Any:
+        return self._values[name]
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    @property
+    def profile(self) -> str:
+        return self._profile
+
+    def __repr__(self) -> str:
+        body = ", ".join(f"{k}={v!r}" for k, v in self._values.items())
+        return f"Sizes[{self._lesson}/{self._profile}]({body})"
+
+
+def sizes(lesson: str, profile: str | None = None) -> Sizes:
+    """The sizes of ``lesson`` in ``profile`` (default: the active profile)."""
+    profile = profile or current()
+    if profile not in PROFILES:
+        raise ProfileError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}.")
+    if lesson not in SIZES:
+        raise ProfileError(f"unknown lesson {lesson!r}; known lessons: {', '.join(SIZES)}.")
+    return Sizes(lesson, profile, SIZES[lesson][profile])

@@ -1,0 +1,19 @@
+"""Facts about the project itself, kept in one place.
+
+The repository URL feeds every notebook's "Open in Colab" badge and its Colab setup
+cell (see :mod:`edgelab.convention`), so moving the repository means changing one line.
+"""
+
+REPO_URL = "https://github.com/edgelab-curriculum/edgelab"
+BRANCH = "main"
+
+
+def github_path(path: str) -> str:
+    """The web address of ``path`` (relative to the repository root) on GitHub."""
+    return f"{REPO_URL}/blob/{BRANCH}/{path}"
+
+
+def colab_url(path: str) -> str:
+    """The "Open in Colab" address of a notebook at ``path`` in the repository."""
+    slug = REPO_URL.removeprefix("https://github.com/")
+    return f"https://colab.research.google.com/github/{slug}/blob/{BRANCH}/{path}"
