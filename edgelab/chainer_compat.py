@@ -41,11 +41,16 @@ def patch_numpy() -> list[str]:
 
 
 def import_chainer():
-    """Import Chainer after patching NumPy; warn if Chainer was imported before the patch."""
-    if "chainer" in sys.modules and "sctypes" not in np.__dict__:
-        raise RuntimeError("chainer was imported before edgelab.chainer_compat patched NumPy; "
-                           "restart the kernel and import chainer via edgelab.chainer_compat.")
+    """Import Chainer after patching NumPy.
+
+    If an earlier plain ``import chainer`` failed (the learner ran a cell out of order), it
+    left half-initialised ``chainer.*`` modules behind; they are dropped so the import
+    can succeed now instead of failing with a confusing circular-import error.
+    """
     patch_numpy()
+    if "chainer" not in sys.modules:
+        for name in [m for m in sys.modules if m.startswith("chainer.")]:
+            del sys.modules[name]
     with warnings.catch_warnings():
         # Chainer imports pkg_resources (deprecated in setuptools); not the learner's concern.
         warnings.filterwarnings("ignore", category=UserWarning, message=".*pkg_resources.*")

@@ -16,6 +16,7 @@ import sys
 COMMANDS = {
     "data": "edgelab.datasets.cli",
     "results": "edgelab.results",
+    "run": "edgelab.runner",
 }
 
 

@@ -122,6 +122,46 @@ def stamp(path: str | Path, repo_relative: str | None = None) -> bool:
     return changed
 
 
+def header(notebook: str, title: str, description: str, learn: list[str]) -> str:
+    """The header cell's Markdown for the notebook at repository path ``notebook``."""
+    bullets = "\n".join(f"- {item}" for item in learn)
+    return (f"# {title}\n\n{badge(notebook)}\n\n{description.strip()}\n\n"
+            f"**What you'll learn**\n\n{bullets}")
+
+
+def write_notebook(path: str | Path, title: str, description: str, learn: list[str],
+                   cells: list[tuple[str, str]]) -> Path:
+    """Create a notebook that follows the convention: header, setup cell, then ``cells``.
+
+    ``cells`` is a list of ``("md", text)`` and ``("code", source)`` pairs; the first code
+    cell should call ``edgelab.notebook.start(...)``. Outputs are added by executing it
+    (``make notebooks NB=...``). Authors keep the script that calls this out of the repo:
+    the notebook is the source of truth once written.
+    """
+    import nbformat
+
+    path = Path(path)
+    rel = f"notebooks/{path.name}"
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    nb.cells.append(nbformat.v4.new_markdown_cell(header(rel, title, description, learn)))
+    nb.cells.append(nbformat.v4.new_code_cell(setup_cell_source()))
+    for kind, text in cells:
+        text = text.strip("\n")
+        if kind == "md":
+            nb.cells.append(nbformat.v4.new_markdown_cell(text))
+        elif kind == "code":
+            nb.cells.append(nbformat.v4.new_code_cell(text))
+        else:
+            raise ValueError(f"cell kind must be 'md' or 'code', got {kind!r}")
+    from edgelab.atomic import atomic_write
+
+    with atomic_write(path, encoding="utf-8") as handle:
+        nbformat.write(nb, handle)
+    return path
+
+
 def main(argv: list[str]) -> int:
     if len(argv) < 2 or argv[0] not in ("check", "stamp"):
         print("usage: python -m edgelab.convention check|stamp NOTEBOOK...")

@@ -12,6 +12,7 @@ reader which profile is running and where outputs go.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -65,8 +66,15 @@ def start(lesson: str, *, tensorflow: bool = True, seed: int = DEFAULT_SEED,
     """
     quiet_logs()
     if tensorflow:
-        import tensorflow  # noqa: F401 - imported here so that the log settings apply
+        with _native_stderr_silenced():
+            # TensorFlow's C++ runtime prints start-up lines (CUDA probing on a CPU machine,
+            # absl's "before InitializeLog" notice) straight to file descriptor 2, which
+            # Jupyter shows under the cell. Importing and initialising the devices here, with
+            # that descriptor pointed at /dev/null, keeps them out of every later cell.
+            import tensorflow as tf
 
+            tf.config.list_physical_devices()
+            tf.constant(0.0) + 1.0
         quiet_logs()
     os.environ.setdefault(results.NOTEBOOK_VAR, lesson)
     seed_everything(seed, tensorflow=tensorflow)
@@ -77,6 +85,22 @@ def start(lesson: str, *, tensorflow: bool = True, seed: int = DEFAULT_SEED,
         print(f"edgelab {__version__} | profile: {lab.profile} ({note}) | seed {seed}\n"
               f"outputs: {lab.out}")
     return lab
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Point file descriptor 2 at /dev/null for the duration (C++ log lines only:
+    Python exceptions are raised, not printed, so nothing a learner needs is lost)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(devnull)
+        os.close(saved)
 
 
 def _matplotlib_defaults() -> None:

@@ -1,0 +1,79 @@
+"""The classic MNIST CNN of the TensorFlow tutorials, shared by notebooks 01, 03 and 07.
+
+conv 5x5x32 + ReLU -> max-pool 2 -> conv 5x5x64 + ReLU -> max-pool 2 -> dense 1024 + ReLU
+-> dropout 0.4 -> dense 10 (logits). 3,274,634 parameters, almost all in the first dense
+layer (7*7*64*1024): a good model to show what quantization saves.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from edgelab import paths
+
+MODEL_FILE = "mnist_cnn.keras"
+
+
+def build_model(dropout: float = 0.4, name: str = "mnist_cnn"):
+    """The CNN as a Keras 3 functional model taking float32 (28, 28, 1) in [0, 1]."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input((28, 28, 1), name="image")
+    x = layers.Conv2D(32, 5, padding="same", activation="relu", name="conv1")(inputs)
+    x = layers.MaxPooling2D(2, name="pool1")(x)
+    x = layers.Conv2D(64, 5, padding="same", activation="relu", name="conv2")(x)
+    x = layers.MaxPooling2D(2, name="pool2")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(1024, activation="relu", name="dense")(x)
+    x = layers.Dropout(dropout, name="dropout")(x)
+    logits = layers.Dense(10, name="logits")(x)
+    return keras.Model(inputs, logits, name=name)
+
+
+def scaled_learning_rate(base: float, replicas: int) -> float:
+    """Adam's learning rate for ``replicas`` data-parallel replicas.
+
+    The global batch grows with the number of replicas, so there are fewer, less noisy
+    steps per epoch; the learning rate grows with it. For SGD the linear rule (x replicas)
+    is usual; for Adam the gentler square-root rule is the safer default.
+    """
+    if replicas < 1:
+        raise ValueError(f"replicas must be >= 1, got {replicas}")
+    return base * math.sqrt(replicas)
+
+
+def compile_model(model, learning_rate: float, steps: int | None = None, jit_compile="auto"):
+    """Adam with an optional cosine decay over ``steps``; sparse cross-entropy on logits."""
+    import keras
+
+    lr = keras.optimizers.schedules.CosineDecay(learning_rate, steps) if steps else learning_rate
+    model.compile(optimizer=keras.optimizers.Adam(lr),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"], jit_compile=jit_compile)
+    return model
+
+
+def load_or_train(epochs: int = 1, examples: int = 20_000, batch_size: int = 128):
+    """The model notebook 01 saved, or (if that notebook has not run) a quickly trained one.
+
+    Later lessons (Grad-CAM, quantization) need *a* trained MNIST CNN; they must not
+    depend on the order in which a learner opens notebooks.
+    Returns ``(model, source)`` where source says which of the two it is.
+    """
+    import keras
+
+    from edgelab.atomic import atomic_path
+    from edgelab.datasets import mnist
+
+    path: Path = paths.model_path(MODEL_FILE)
+    if path.exists():
+        return keras.models.load_model(path), f"loaded {path.name} saved by notebook 01"
+    (x, y), _ = mnist.load()
+    model = compile_model(build_model(), 1e-3, steps=epochs * math.ceil(examples / batch_size))
+    model.fit(mnist.dataset(x[:examples], y[:examples], batch_size, shuffle=True),
+              epochs=epochs, verbose=0)
+    with atomic_path(path) as tmp:
+        model.save(tmp)
+    return model, f"trained here for {epochs} epoch(s) on {examples} images (notebook 01 not run yet)"

@@ -1,0 +1,169 @@
+"""Profiles, paths, seeds, devices, results and the command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import edgelab
+from edgelab import devices, paths, profiles, results
+from edgelab.cli import main as cli_main
+
+
+# --------------------------------------------------------------------------- profiles
+
+def test_default_profile_is_full(monkeypatch):
+    monkeypatch.delenv("EDGELAB_PROFILE", raising=False)
+    assert profiles.current() == "full"
+    monkeypatch.setenv("EDGELAB_PROFILE", " Quick ")
+    assert profiles.current() == "quick" and profiles.is_quick()
+
+
+def test_bad_profile_names_variable_and_choices(monkeypatch):
+    monkeypatch.setenv("EDGELAB_PROFILE", "fast")
+    with pytest.raises(profiles.ProfileError, match=r"EDGELAB_PROFILE='fast'.*quick, full"):
+        profiles.current()
+
+
+def test_every_lesson_has_the_same_sizes_in_both_profiles():
+    for lesson, table in profiles.SIZES.items():
+        assert set(table) == set(profiles.PROFILES), lesson
+        assert set(table["quick"]) == set(table["full"]), lesson
+
+
+def test_sizes_access_and_errors(monkeypatch):
+    monkeypatch.setenv("EDGELAB_PROFILE", "quick")
+    s = edgelab.sizes("mnist")
+    assert s.profile == "quick" and s.epochs == s["epochs"]
+    assert profiles.sizes("mnist", "full").train_examples == 60000
+    with pytest.raises(AttributeError, match="no size 'epoch'.*known: "):
+        s.epoch
+    with pytest.raises(profiles.ProfileError, match="unknown lesson 'mnst'"):
+        profiles.sizes("mnst")
+
+
+# --------------------------------------------------------------------------- paths
+
+def test_paths_follow_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("EDGELAB_HOME", str(tmp_path / "h"))
+    monkeypatch.delenv("EDGELAB_OUT", raising=False)
+    monkeypatch.setenv("EDGELAB_PROFILE", "quick")
+    assert paths.data_dir() == tmp_path / "h" / "data"
+    assert paths.outputs() == tmp_path / "h" / "outputs" / "quick"
+    monkeypatch.setenv("EDGELAB_PROFILE", "full")
+    assert paths.lesson_dir("01_mnist") == tmp_path / "h" / "outputs" / "full" / "01_mnist"
+    monkeypatch.setenv("EDGELAB_OUT", str(tmp_path / "run"))
+    assert paths.model_path("m.keras") == tmp_path / "run" / "models" / "m.keras"
+    assert (tmp_path / "run" / "models").is_dir()
+
+
+# --------------------------------------------------------------------------- seeds
+
+def test_seed_everything_repeats_numpy_and_tensorflow():
+    import tensorflow as tf
+
+    edgelab.seed_everything(7, tensorflow=True)
+    a = np.random.rand(3), tf.random.uniform((3,)).numpy()
+    edgelab.seed_everything(7, tensorflow=True)
+    b = np.random.rand(3), tf.random.uniform((3,)).numpy()
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    with pytest.raises(ValueError):
+        edgelab.seed_everything(-1)
+
+
+# --------------------------------------------------------------------------- devices
+
+def test_cpu_machine_gets_the_default_strategy_quietly(capfd):
+    import tensorflow as tf
+
+    strategy = devices.pick_strategy()
+    out, err = capfd.readouterr()
+    assert out == ""
+    if not tf.config.list_physical_devices("GPU"):
+        assert strategy is tf.distribute.get_strategy()
+        assert devices.describe(strategy) == "default strategy: 1 replica (CPU)"
+    assert strategy.num_replicas_in_sync >= 1
+
+
+def test_named_but_absent_tpu_falls_back(monkeypatch):
+    """TPU_NAME set on a machine without that TPU: no exception, no TPUStrategy."""
+    import tensorflow as tf
+
+    monkeypatch.setenv("TPU_NAME", "no-such-tpu-edgelab-test")
+    strategy = devices.pick_strategy()
+    assert not isinstance(strategy, tf.distribute.TPUStrategy)
+
+
+def test_hardware_description():
+    h = devices.hardware()
+    assert h["cpu_count"] >= 1 and "accelerator" in h
+    assert "x" in devices.hardware_line()
+
+
+# --------------------------------------------------------------------------- results
+
+def test_record_load_and_table(tmp_path, monkeypatch):
+    monkeypatch.setenv("EDGELAB_PROFILE", "quick")
+    f = tmp_path / "r.jsonl"
+    assert results.record("mnist.test_accuracy", np.float32(0.981), file=f) == np.float32(0.981)
+    results.record("mnist.test_accuracy", 0.985, file=f)
+    results.record("edge.int8_size", 120, "KB", file=f)
+    rows = results.load(f)
+    assert [r["key"] for r in rows] == ["mnist.test_accuracy"] * 2 + ["edge.int8_size"]
+    assert rows[0]["profile"] == "quick" and isinstance(rows[0]["value"], float)
+    table = results.markdown_table(rows)
+    assert "0.9850" in table and "0.9810" not in table  # newest per key wins
+    with pytest.raises(ValueError, match="non-finite"):
+        results.record("x.nan", float("nan"), file=f)
+    with pytest.raises(ValueError, match="dotted names"):
+        results.record("has space", 1, file=f)
+    f.write_text(f.read_text() + "not json\n")
+    with pytest.raises(ValueError, match="line 4"):
+        results.load(f)
+
+
+def test_update_readme_replaces_only_the_block(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{results.README_BEGIN}\nold\n{results.README_END}\nend\n")
+    rows = [{"key": "a.b", "value": 1.5, "unit": "ms", "profile": "quick", "time": "2026-01-01"}]
+    assert results.update_readme(readme, rows)
+    text = readme.read_text()
+    assert text.startswith("intro\n") and text.endswith("end\n") and "| `a.b` | 1.50 | ms |" in text
+    assert not results.update_readme(readme, rows)
+
+
+def test_readme_results_table_is_generated_from_benchmarks():
+    """The README's table must equal what `edgelab results --readme` would write."""
+    root = paths.project_root()
+    if root is None:
+        pytest.skip("edgelab is not installed from a source checkout, so there is no README to check")
+    text = (root / "README.md").read_text()
+    block = text.split(results.README_BEGIN, 1)[1].split(results.README_END, 1)[0]
+    rows = results.load(root / "benchmarks" / "results.jsonl")
+    assert block.strip() == results.markdown_table(rows).strip(), \
+        "README results table is stale: run `make readme`"
+
+
+# --------------------------------------------------------------------------- command line
+
+def test_cli_data_list_and_fetch(home, mirror, monkeypatch, capsys):
+    assert cli_main(["data", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "mnist" in out and "flowers17" in out and "(not set)" in out
+    monkeypatch.setenv("EDGELAB_MIRROR", str(mirror))
+    assert cli_main(["data", "fetch", "sample_images", "--quiet"]) == 0
+    assert "sample_images: 3/3 files verified" in capsys.readouterr().out
+    assert cli_main(["data", "fetch", "nosuch"]) == 2
+    assert "unknown dataset 'nosuch'" in capsys.readouterr().out
+    monkeypatch.delenv("EDGELAB_MIRROR")
+    assert cli_main(["data", "fetch", "mnist", "--quiet"]) == 1
+    assert "EDGELAB_MIRROR" in capsys.readouterr().out
+
+
+def test_python_dash_m_and_console_script():
+    out = subprocess.run([sys.executable, "-m", "edgelab", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0 and "data" in out.stdout and "results" in out.stdout
