@@ -1,0 +1,87 @@
+"""`edgelab run`: real notebooks in fresh kernels, the report, the results file, failures, resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+# The two quickest real notebooks: a TensorFlow one and one without TensorFlow.
+REAL = ["notebooks/01_mnist_distribute.ipynb", "notebooks/06_lineart_extraction.ipynb"]
+
+
+def _edgelab_run(args, env_extra, cwd=ROOT):
+    env = {**os.environ, **env_extra}
+    env.pop("EDGELAB_OUT", None)
+    env.pop("EDGELAB_RESULTS", None)
+    return subprocess.run([sys.executable, "-m", "edgelab", "run", "--no-progress", *args],
+                          cwd=cwd, env=env, capture_output=True, text=True, timeout=1800)
+
+
+def test_run_two_real_notebooks(tmp_path, mirror):
+    out = tmp_path / "run"
+    proc = _edgelab_run([*REAL, "--profile", "quick", "--out", str(out)],
+                        {"EDGELAB_MIRROR": str(mirror)})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    report = (out / "report.md").read_text()
+    assert "2/2 notebooks ok" in report and "profile: **quick**" in report
+    for nb in REAL:
+        name = Path(nb).name
+        assert f"| {name} | ok |" in report
+        executed = nbformat.read(out / "notebooks" / name, as_version=4)
+        code = [c for c in executed.cells if c.cell_type == "code"]
+        assert all(c.execution_count is not None for c in code if c.source.strip())
+        assert not any(o.get("output_type") == "error" for c in code for o in c.outputs)
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    acc = [r for r in rows if r["key"] == "mnist.test_accuracy"]
+    assert acc and acc[0]["source"] == "01_mnist_distribute" and acc[0]["profile"] == "quick"
+    assert acc[0]["value"] >= 0.97
+    assert "`mnist.test_accuracy` = 0.9" in report
+    status = json.loads((out / "status.json").read_text())
+    assert [r["status"] for r in status["runs"]] == ["ok", "ok"]
+    assert all(r["peak_rss_mb"] > 50 for r in status["runs"])
+    # Outputs the notebooks wrote live inside the run folder.
+    assert (out / "outputs" / "models" / "mnist_cnn.keras").is_file()
+
+
+def _notebook(path: Path, sources: list[str]) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(s) for s in sources]
+    nbformat.write(nb, path)
+    return path
+
+
+def test_failure_is_reported_and_run_continues_then_resume(tmp_path):
+    bad = _notebook(tmp_path / "10_bad.ipynb", ["x = 1", "raise ValueError('broken on purpose')", "y = 2"])
+    good = _notebook(tmp_path / "11_good.ipynb", [
+        "import edgelab\nedgelab.record('demo.answer', 42)", "print('fine')"])
+    out = tmp_path / "run"
+    proc = _edgelab_run([str(bad), str(good), "--profile", "quick", "--out", str(out)], {})
+    assert proc.returncode == 1
+    report = (out / "report.md").read_text()
+    assert "1/2 notebooks ok" in report
+    assert "**FAILED** at cell 1: ValueError: broken on purpose" in report
+    assert "| 11_good.ipynb | ok |" in report and "`demo.answer` = 42" in report
+    executed = nbformat.read(out / "notebooks" / "10_bad.ipynb", as_version=4)
+    assert executed.cells[2].execution_count is None  # nothing ran after the failure
+
+    # --resume: the good notebook is skipped, the bad one runs again (and still fails).
+    good.write_text("not a notebook any more")  # would fail if it were executed again
+    proc = _edgelab_run([str(bad), str(good), "--profile", "quick", "--out", str(out), "--resume"], {})
+    assert proc.returncode == 1
+    assert "11_good.ipynb: already finished" in proc.stdout
+    assert "| 11_good.ipynb | ok |" in (out / "report.md").read_text()
+
+
+def test_bad_arguments(tmp_path):
+    proc = _edgelab_run([str(tmp_path / "nope.ipynb"), "--out", str(tmp_path / "o")], {})
+    assert proc.returncode != 0 and "no such notebook" in (proc.stdout + proc.stderr)
+    proc = _edgelab_run(["--profile", "fast"], {})
+    assert proc.returncode == 2 and "invalid choice: 'fast'" in proc.stderr
