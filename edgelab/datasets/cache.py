@@ -286,7 +286,11 @@ def fetch(name: str, *, progress: bool = True) -> list[Path]:
     missing = [f for f in ds.files if not (cache_path(f).is_file() and matches(cache_path(f), f.hash))]
     if missing:
         bar = None
-        if progress and len(missing) > 1:
+        m = mirror()
+        local_mirror = m is not None and "://" not in m
+        # Copies from a local mirror take a second or two: no bar (and no stray stderr in
+        # notebook cells); downloads get one bar for the whole dataset.
+        if progress and len(missing) > 1 and not local_mirror:
             from tqdm import tqdm
 
             bar = tqdm(total=len(missing), desc=f"fetching {name}", unit="file")
