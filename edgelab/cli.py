@@ -15,6 +15,7 @@ import sys
 # subcommand -> module with register(subparsers)
 COMMANDS = {
     "data": "edgelab.datasets.cli",
+    "lineart": "edgelab.lineart",
     "results": "edgelab.results",
     "run": "edgelab.runner",
 }

@@ -59,8 +59,8 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
     },
     # Notebook 06: line-art extraction.
     "lineart": {
-        "quick": dict(max_side=512, grid_kernels=(3, 5, 7), pair_images=6),
-        "full": dict(max_side=2048, grid_kernels=(3, 5, 7, 9), pair_images=68),
+        "quick": dict(grid_kernels=(3, 5, 7), timing_side=1024, pair_images=6, pair_max_side=256),
+        "full": dict(grid_kernels=(3, 5, 7, 9), timing_side=2048, pair_images=68, pair_max_side=512),
     },
     # Notebook 07: conversion, quantization, inspection.
     "edge": {
