@@ -507,7 +507,7 @@ def _plain_targets(sources: Sequence[Path], src: Path, dest: Path) -> list[Path]
 
 
 def _progress(items, progress: bool, desc: str):
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     return tqdm(items, desc=desc, unit="img", disable=not progress, leave=False)
 
