@@ -50,8 +50,9 @@ The batch tool and the pair builder
 ``edgelab lineart SRC DEST`` converts a folder (recursively) or a single file.
 
 * Without ``--pairs``: ``SRC/a/b.jpg`` becomes ``DEST/a/b.png`` (always PNG: JPEG
-  would blur the lines). With a single-file SRC, a DEST ending in an image suffix is the
-  output file; otherwise DEST is a folder.
+  would blur the lines; ``a.jpg`` and ``a.png`` side by side become ``a_jpg.png`` and
+  ``a_png.png``). With a single-file SRC, a DEST ending in an image suffix is the output
+  file (written as PNG, suffix ``.png``); otherwise DEST is a folder.
 * With ``--pairs`` (:func:`build_pairs`): a colourization data set in DEST::
 
       DEST/lineart/00003_cat.png    line art (input of a colourization model)
@@ -71,7 +72,7 @@ Rules of the batch tool: every file is written atomically (temporary name, then 
 nothing is overwritten without ``--force``: all destinations are checked before anything
 is written and the first existing one is named. Files that cannot be decoded (or are not
 8/16-bit images with 1-4 channels) are skipped and listed at the end; files without an
-image suffix are ignored. Exit status: 0 when at least one image was written (even if
+image suffix, hidden files and anything already inside DEST are ignored. Exit status: 0 when at least one image was written (even if
 some were skipped), 1 when nothing could be processed or an existing file blocked the
 run, 2 for bad arguments.
 """
@@ -443,10 +444,12 @@ def limit_size(image: np.ndarray, max_side: int | None) -> np.ndarray:
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 
-def find_images(src: str | Path) -> tuple[list[Path], int]:
+def find_images(src: str | Path, exclude: str | Path | None = None) -> tuple[list[Path], int]:
     """Image files under ``src`` (a folder, searched recursively, or one file), sorted;
-    and the number of other files ignored."""
+    and the number of other files ignored. Hidden files and folders are skipped, and so is
+    everything under ``exclude`` (the output folder, when it lies inside ``src``)."""
     src = Path(src)
+    skip = Path(exclude).resolve() if exclude is not None else None
     if src.is_file():
         return [src], 0
     if not src.is_dir():
@@ -454,6 +457,8 @@ def find_images(src: str | Path) -> tuple[list[Path], int]:
     images, ignored = [], 0
     for p in sorted(src.rglob("*")):
         if not p.is_file() or any(part.startswith(".") for part in p.relative_to(src).parts):
+            continue
+        if skip is not None and p.resolve().is_relative_to(skip):
             continue
         if p.suffix.lower() in IMAGE_SUFFIXES:
             images.append(p)
@@ -521,7 +526,7 @@ def convert(src: str | Path, dest: str | Path, extractor: LineArtExtractor | Non
     """
     src, dest = Path(src), Path(dest)
     extractor = _bgr(extractor)
-    sources, ignored = find_images(src)
+    sources, ignored = find_images(src, exclude=dest)
     targets = _plain_targets(sources, src, dest)
     _refuse_existing(targets, force)
     result = BatchResult(ignored=ignored)
@@ -559,7 +564,7 @@ def build_pairs(src: str | Path | Sequence[str | Path], dest: str | Path,
     """
     dest = Path(dest)
     if isinstance(src, (str, Path)):
-        sources, ignored = find_images(src)
+        sources, ignored = find_images(src, exclude=dest)
         base = Path(src) if Path(src).is_dir() else None
     else:
         sources, ignored, base = [Path(p) for p in src], 0, None

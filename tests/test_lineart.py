@@ -359,3 +359,29 @@ def test_build_pairs_from_a_list_and_read_pairs_errors(folder, tmp_path):
         L.read_pairs(tmp_path)
     with pytest.raises(ValueError, match="max_side must be a positive integer"):
         L.limit_size(np.zeros((4, 4), np.uint8), 0)
+
+
+def test_output_folder_inside_the_source_is_not_read_back(folder, capsys):
+    dest = folder / "lines"
+    for _ in range(2):
+        assert cli_main(["lineart", str(folder), str(dest), "--force", "--no-progress"]) == 0
+        assert "wrote 3 file(s)" in capsys.readouterr().out
+    assert not (dest / "lines").exists()
+
+
+def test_same_stem_different_suffix_keeps_both(tmp_path):
+    src = tmp_path / "src"
+    ill = cv2.cvtColor(S.draw_illustration(size=64, stroke=1).image, cv2.COLOR_RGB2BGR)
+    _write(src / "a.png", ill)
+    _write(src / "a.jpg", ill)
+    result = L.convert(src, tmp_path / "out", progress=False)
+    assert sorted(p.name for p in result.written) == ["a_jpg.png", "a_png.png"]
+
+
+def test_importing_lineart_does_not_import_opencv():
+    import subprocess
+    import sys
+
+    code = "import sys, edgelab.lineart, edgelab.synthetic_art; print('cv2' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
