@@ -17,6 +17,7 @@ COMMANDS = {
     "data": "edgelab.datasets.cli",
     "lineart": "edgelab.lineart",
     "results": "edgelab.results",
+    "inspect": "edgelab.edge.inspect",
     "run": "edgelab.runner",
 }
 

@@ -1,0 +1,262 @@
+"""Accuracy, file size and per-image latency of .tflite models, on this CPU.
+
+What a deployment decision needs, measured the same way for every variant:
+
+* **accuracy** on held-out images, with the model's own input quantization: a float image
+  becomes ``round(x / scale + zero_point)`` for an int8/uint8 input, and an integer output
+  is turned back into real values with its scale and zero point;
+* **size** of the file in KB (what ships in the app);
+* **latency**: the median of N single-image ``invoke()`` calls after a warm-up, with a
+  configurable number of threads (the median ignores the occasional slow call caused by
+  other processes on a shared machine).
+
+The interpreter is LiteRT's (``ai_edge_litert``, the successor of ``tf.lite``); if that
+package is missing, ``tf.lite.Interpreter`` is used (it prints a deprecation warning on
+every construction, which is why it is only the fallback). Both give identical results.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from edgelab.edge.convert import native_output_silenced
+
+PREDICT_BATCH = 64
+WARMUP_RUNS = 5
+
+
+def default_threads() -> int:
+    """Interpreter threads when none are given: the CPU count, at most 4."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def interpreter_class():
+    """``(Interpreter class, backend name)``: LiteRT if importable, else ``tf.lite``."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+
+        return Interpreter, "ai-edge-litert"
+    except ImportError:
+        import tensorflow as tf
+
+        return tf.lite.Interpreter, "tf.lite"
+
+
+def load_interpreter(model: str | os.PathLike | bytes, num_threads: int | None = None):
+    """An interpreter for a .tflite path or bytes (tensors not yet allocated)."""
+    cls, _ = interpreter_class()
+    threads = num_threads or default_threads()
+    # The C++ runtime announces its XNNPACK delegate on stderr; keep that out of cells.
+    with native_output_silenced():
+        if isinstance(model, (bytes, bytearray)):
+            return cls(model_content=bytes(model), num_threads=threads)
+        path = Path(model)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such .tflite file.")
+        return cls(model_path=str(path), num_threads=threads)
+
+
+class TFLiteRunner:
+    """Runs one .tflite model on float (or already-quantized) inputs.
+
+    ``num_threads``: interpreter threads (default :func:`default_threads`);
+    ``batch_size``: images per ``invoke()`` in :meth:`predict` (the batch dimension is
+    resized when the model allows it, else images go one at a time).
+    """
+
+    def __init__(self, model: str | os.PathLike | bytes, num_threads: int | None = None,
+                 batch_size: int = PREDICT_BATCH):
+        self.model = model
+        self.num_threads = num_threads or default_threads()
+        self.batch_size = batch_size
+        self.backend = interpreter_class()[1]
+        self._single = load_interpreter(model, self.num_threads)
+        with native_output_silenced():   # the XNNPACK "INFO: Created ..." line comes here
+            self._single.allocate_tensors()
+        inputs = self._single.get_input_details()
+        outputs = self._single.get_output_details()
+        if len(inputs) != 1 or len(outputs) != 1:
+            raise ValueError(f"{self.name}: TFLiteRunner handles single-input, single-output "
+                             f"models; this one has {len(inputs)} inputs, {len(outputs)} outputs.")
+        self.input, self.output = inputs[0], outputs[0]
+        self._batched = None
+        self._batched_size = 0
+
+    @property
+    def name(self) -> str:
+        return Path(self.model).name if not isinstance(self.model, (bytes, bytearray)) else "<bytes>"
+
+    @property
+    def input_dtype(self):
+        return np.dtype(self.input["dtype"])
+
+    @property
+    def output_dtype(self):
+        return np.dtype(self.output["dtype"])
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(int(d) for d in self.input["shape"])
+
+    def quantize_input(self, x: np.ndarray) -> np.ndarray:
+        """Float images -> the model's input dtype with its own scale and zero point.
+        Images already in the input dtype (e.g. uint8 for the Coral models) pass unchanged."""
+        x = np.asarray(x)
+        want = self.input_dtype
+        if x.dtype == want:
+            return x
+        if want.kind in "iu":
+            if not np.issubdtype(x.dtype, np.floating):
+                raise ValueError(f"{self.name}: input is {want}; give float images to quantize "
+                                 f"or {want} images, not {x.dtype}.")
+            scale, zero = self.input["quantization"]
+            if scale == 0:
+                raise ValueError(f"{self.name}: integer input without quantization parameters.")
+            info = np.iinfo(want)
+            return np.clip(np.round(x / scale + zero), info.min, info.max).astype(want)
+        return x.astype(want)
+
+    def dequantize_output(self, y: np.ndarray) -> np.ndarray:
+        """Integer outputs -> real values ``scale * (q - zero_point)``; floats unchanged."""
+        scale, zero = self.output["quantization"]
+        if self.output_dtype.kind in "iu" and scale:
+            return (y.astype(np.float32) - zero) * scale
+        return y.astype(np.float32)
+
+    def _batched_interpreter(self, n: int):
+        if self._batched is None or self._batched_size != n:
+            it = load_interpreter(self.model, self.num_threads)
+            it.resize_tensor_input(self.input["index"], [n, *self.input_shape[1:]], strict=False)
+            with native_output_silenced():
+                it.allocate_tensors()
+            self._batched, self._batched_size = it, n
+        return self._batched
+
+    def _invoke(self, interpreter, x: np.ndarray) -> np.ndarray:
+        interpreter.set_tensor(self.input["index"], x)
+        interpreter.invoke()
+        return interpreter.get_tensor(self.output["index"])
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Real-valued outputs for a batch of images (quantized as the model expects)."""
+        x = self.quantize_input(x)
+        if x.shape[1:] != self.input_shape[1:]:
+            raise ValueError(f"{self.name}: images of shape {x.shape[1:]}, the model takes "
+                             f"{self.input_shape[1:]}.")
+        outs = []
+        step = self.batch_size
+        for start in range(0, len(x), step):
+            chunk = x[start:start + step]
+            try:
+                it = self._batched_interpreter(len(chunk))
+                outs.append(self._invoke(it, chunk))
+            except (RuntimeError, ValueError):   # a model whose batch size cannot change
+                outs.extend(self._invoke(self._single, chunk[i:i + 1]) for i in range(len(chunk)))
+        return self.dequantize_output(np.concatenate(outs))
+
+    def latency_ms(self, image: np.ndarray, runs: int, warmup: int = WARMUP_RUNS) -> float:
+        """Median milliseconds of one ``invoke()`` on one image, over ``runs`` timed calls."""
+        if runs < 1:
+            raise ValueError(f"runs must be >= 1, got {runs}")
+        x = np.asarray(image)
+        if x.ndim == len(self.input_shape) - 1:   # one image without the batch axis
+            x = x[None]
+        x = self.quantize_input(x)
+        self._single.set_tensor(self.input["index"], x[:1])
+        for _ in range(warmup):
+            self._single.invoke()
+        times = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            self._single.invoke()
+            times.append(time.perf_counter() - t0)
+        return 1000.0 * statistics.median(times)
+
+
+def accuracy(runner: TFLiteRunner, images: np.ndarray, labels: np.ndarray) -> float:
+    """Top-1 accuracy of a model on labelled images."""
+    if len(images) != len(labels):
+        raise ValueError(f"{len(images)} images but {len(labels)} labels")
+    return float(np.mean(runner.predict(images).argmax(axis=-1) == np.asarray(labels)))
+
+
+def file_kb(path: str | os.PathLike) -> float:
+    return Path(path).stat().st_size / 1024
+
+
+def compare(models: Mapping[str, str | os.PathLike], images: np.ndarray, labels: np.ndarray,
+            *, runs: int, num_threads: int | None = None, progress: bool = True):
+    """Accuracy, size and latency of several .tflite files (``name -> path``) on the same
+    images, in one pandas DataFrame indexed by name. Columns: ``size_kb``, ``accuracy``,
+    ``latency_ms``, ``input``, ``output`` (dtypes), plus ratios to the first row."""
+    import pandas as pd
+    from tqdm.auto import tqdm
+
+    rows = []
+    for name, path in tqdm(list(models.items()), desc="evaluating", disable=not progress,
+                           leave=False):
+        runner = TFLiteRunner(path, num_threads)
+        rows.append({"variant": name, "size_kb": file_kb(path),
+                     "accuracy": accuracy(runner, images, labels),
+                     "latency_ms": runner.latency_ms(images[0], runs),
+                     "input": str(runner.input_dtype), "output": str(runner.output_dtype)})
+    table = pd.DataFrame(rows).set_index("variant")
+    base = table.iloc[0]
+    table["size_ratio"] = table["size_kb"] / base["size_kb"]
+    table["latency_ratio"] = table["latency_ms"] / base["latency_ms"]
+    return table
+
+
+def plot_comparison(table, title: str = ""):
+    """Three bar panels (size, accuracy, latency) for a :func:`compare` table; the figure."""
+    import matplotlib.pyplot as plt
+
+    names = list(table.index)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
+    panels = (("size_kb", "file size (KB)", "{:,.0f}"), ("accuracy", "test accuracy", "{:.3f}"),
+              ("latency_ms", "latency per image (ms, median)", "{:.2f}"))
+    for ax, (col, label, fmt) in zip(axes, panels):
+        values = table[col].to_numpy(dtype=float)
+        bars = ax.bar(names, values, color=colours[:len(names)])
+        ax.set_title(label, fontsize=10)
+        ax.tick_params(axis="x", labelrotation=20, labelsize=8)
+        for bar, v in zip(bars, values):
+            ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), fmt.format(v),
+                    ha="center", va="bottom", fontsize=8)
+        if col == "accuracy":
+            low = max(0.0, values.min() - 0.05)
+            ax.set_ylim(low, min(1.0, values.max() + 0.02) if values.max() < 0.99 else 1.0)
+        else:
+            ax.set_ylim(0, values.max() * 1.15)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def latency_table(models: Mapping[str, str | os.PathLike], images: Mapping[str, np.ndarray] |
+                  None = None, *, runs: int, num_threads: int | None = None):
+    """Latency (ms, median) of models without labelled data (e.g. third-party
+    classifiers); ``images``: name -> one input image (zeros of the input shape if absent)."""
+    out = {}
+    for name, path in models.items():
+        runner = TFLiteRunner(path, num_threads)
+        image = (images or {}).get(name)
+        if image is None:
+            image = np.zeros(runner.input_shape[1:], runner.input_dtype)
+        out[name] = runner.latency_ms(image, runs)
+    return out
+
+
+def top_k(runner: TFLiteRunner, image: np.ndarray, labels: Sequence[str], k: int = 3):
+    """``[(label, probability-like score), ...]`` for one image, best first."""
+    scores = runner.predict(np.asarray(image)[None])[0]
+    best = np.argsort(scores)[::-1][:k]
+    return [(labels[i], float(scores[i])) for i in best]

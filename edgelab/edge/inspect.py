@@ -1,0 +1,980 @@
+"""Read a .tflite file someone else built: layer table, summary, drawing, JSON.
+
+A ``.tflite`` file is a FlatBuffer (schema ``tensorflow/lite/schema/schema.fbs``): a list
+of operator codes, one or more subgraphs of tensors and operators, and a list of raw
+buffers holding the weights. This module parses it with the ``tflite`` package (the
+generated Python bindings of that schema) into plain Python objects, so a learner can
+answer the questions the source author answered with ``flatc --json`` and Graphviz:
+which ops, what kernel sizes, which tensors are quantized how (scale, zero point,
+per-tensor or per-channel), where the bytes go, whether BatchNorm and ReLU6 were fused.
+
+::
+
+    from edgelab.edge import inspect
+    info = inspect.read("mobilenet_v2_1.0_224_quant.tflite")
+    info.layer_table()           # pandas DataFrame, one row per operator
+    info.summary()               # dict: sizes, op histogram, fusions, inputs/outputs
+    info.to_dot(); info.draw()   # Graphviz text; a matplotlib drawing (no `dot` needed)
+    info.to_json()               # flatc-style JSON
+
+The same is on the command line: ``edgelab inspect MODEL.tflite [--json] [--dot F] [--png F]``.
+
+Files that carry TFLite metadata and an appended zip (the Coral models) parse the same;
+the zip's member names are reported. A file that is not a TFLite FlatBuffer, or is
+truncated, raises :class:`TFLiteFormatError` naming the file.
+"""
+
+from __future__ import annotations
+
+import collections
+import io
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+FILE_IDENTIFIER = b"TFL3"
+ACTIVATION_OPS = ("RELU", "RELU6", "RELU_N1_TO_1", "RELU_0_TO_1", "LOGISTIC", "TANH",
+                  "HARD_SWISH", "LEAKY_RELU", "PRELU", "GELU", "ELU")
+CONV_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV", "CONV_3D")
+# The inverted-residual block of MobileNet v2: 1x1 expand, 3x3 depthwise, 1x1 project, add.
+INVERTED_RESIDUAL = (("CONV_2D", "1x1"), ("DEPTHWISE_CONV_2D", "3x3"), ("CONV_2D", "1x1"),
+                     ("ADD", None))
+
+# Short box labels and colours for the drawing.
+_SHORT = {"CONV_2D": "conv", "DEPTHWISE_CONV_2D": "dw conv", "FULLY_CONNECTED": "fc",
+          "AVERAGE_POOL_2D": "avg pool", "MAX_POOL_2D": "max pool", "SOFTMAX": "softmax",
+          "RESHAPE": "reshape", "ADD": "add", "QUANTIZE": "quantize", "DEQUANTIZE": "dequantize",
+          "MEAN": "mean", "CONCATENATION": "concat", "MUL": "mul", "PAD": "pad"}
+_COLOURS = {"CONV_2D": "#9ecae1", "DEPTHWISE_CONV_2D": "#a1d99b", "FULLY_CONNECTED": "#fdae6b",
+            "ADD": "#fc9272", "AVERAGE_POOL_2D": "#dadaeb", "MAX_POOL_2D": "#dadaeb",
+            "MEAN": "#dadaeb", "SOFTMAX": "#fff7bc", "QUANTIZE": "#e0e0e0",
+            "DEQUANTIZE": "#e0e0e0", "RESHAPE": "#f0f0f0"}
+_DEFAULT_COLOUR = "#f7f7f7"
+_NUMPY_TYPES = {"FLOAT32": np.float32, "FLOAT16": np.float16, "FLOAT64": np.float64,
+                "INT8": np.int8, "UINT8": np.uint8, "INT16": np.int16, "UINT16": np.uint16,
+                "INT32": np.int32, "UINT32": np.uint32, "INT64": np.int64, "UINT64": np.uint64,
+                "BOOL": np.bool_}
+
+
+class TFLiteFormatError(ValueError):
+    """The file is not a TFLite FlatBuffer, or it is truncated or corrupt."""
+
+
+# --------------------------------------------------------------------------- data classes
+
+@dataclass(frozen=True)
+class Quantization:
+    """A tensor's quantization: real = scale * (q - zero_point), per tensor or per channel."""
+
+    scale: tuple[float, ...]
+    zero_point: tuple[int, ...]
+    min: tuple[float, ...] = ()
+    max: tuple[float, ...] = ()
+    quantized_dimension: int = 0
+
+    @property
+    def per_channel(self) -> bool:
+        return len(self.scale) > 1
+
+    @property
+    def granularity(self) -> str:
+        return f"per-channel ({len(self.scale)}, axis {self.quantized_dimension})" \
+            if self.per_channel else "per-tensor"
+
+    def describe(self, digits: int = 6) -> str:
+        """``"per-tensor s=0.0078125 zp=128"``; per channel: the count and the scale range."""
+        if not self.scale:
+            if self.min:
+                return f"min={self.min[0]:.{digits}g} max={self.max[0]:.{digits}g}"
+            return ""
+        if self.per_channel:
+            zps = sorted(set(self.zero_point))
+            zp = str(zps[0]) if len(zps) == 1 else f"{zps[0]}..{zps[-1]}"
+            return (f"per-channel x{len(self.scale)} s={min(self.scale):.{digits}g}.."
+                    f"{max(self.scale):.{digits}g} zp={zp}")
+        return f"per-tensor s={self.scale[0]:.{digits}g} zp={self.zero_point[0]}"
+
+
+@dataclass(frozen=True)
+class Tensor:
+    index: int
+    name: str
+    shape: tuple[int, ...]
+    shape_signature: tuple[int, ...]
+    dtype: str                      # the schema's TensorType name: FLOAT32, INT8, UINT8, ...
+    buffer: int
+    data_bytes: int                 # bytes of constant data (0 for activations)
+    quantization: Quantization | None
+
+    @property
+    def is_constant(self) -> bool:
+        return self.data_bytes > 0
+
+    @property
+    def elements(self) -> int:
+        return int(np.prod(self.shape)) if self.shape else 1
+
+    @property
+    def shape_text(self) -> str:
+        dims = self.shape_signature if self.shape_signature else self.shape
+        return "x".join("?" if d < 0 else str(d) for d in dims) or "scalar"
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One operator of the main subgraph, with what a reader wants to know about it."""
+
+    index: int
+    op: str
+    inputs: tuple[int, ...]          # tensor indices (-1 = optional input left out)
+    outputs: tuple[int, ...]
+    options_type: str
+    options: dict = field(default_factory=dict, hash=False, compare=False)
+    kernel: str = ""                 # "3x3" (conv, depthwise, pool), "1024->10" (fully connected)
+    stride: str = ""
+    padding: str = ""
+    activation: str = ""             # fused activation ("" when NONE)
+    params: int = 0                  # elements of the constant inputs (weights, bias)
+    param_bytes: int = 0
+
+
+# --------------------------------------------------------------------------- parsing helpers
+
+def _enum_names(cls) -> dict[int, str]:
+    return {v: k for k, v in vars(cls).items() if not k.startswith("_") and isinstance(v, int)}
+
+
+def _camel_to_snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+_SKIP_SUFFIXES = ("IsNone", "Length", "AsNumpy", "BufferHasIdentifier")
+
+
+def _table_fields(obj, enums: dict[str, dict[int, str]]) -> dict[str, Any]:
+    """Every scalar/vector field of a generated FlatBuffers table object, snake_case keys."""
+    out = {}
+    cls = type(obj)
+    for name in sorted(dir(cls)):
+        if name.startswith(("_", "GetRootAs", "Init")) or name.endswith(_SKIP_SUFFIXES):
+            continue
+        attr = getattr(cls, name)
+        if not callable(attr):
+            continue
+        key = _camel_to_snake(name)
+        if hasattr(cls, name + "AsNumpy"):
+            value = getattr(obj, name + "AsNumpy")()
+            out[key] = [] if isinstance(value, int) else value.tolist()
+            continue
+        try:
+            value = getattr(obj, name)()
+        except TypeError:            # a sub-table or a union accessor needing arguments
+            continue
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", "replace")
+        elif not isinstance(value, (int, float, bool, str)):
+            continue
+        if key in enums and isinstance(value, int):
+            value = enums[key].get(value, value)
+        out[key] = value
+    return out
+
+
+class _Schema:
+    """The ``tflite`` package, imported on first use, with its enum name tables."""
+
+    def __init__(self):
+        import tflite
+
+        self.tflite = tflite
+        self.tensor_types = _enum_names(tflite.TensorType)
+        self.options_names = _enum_names(tflite.BuiltinOptions)
+        self.options2_names = _enum_names(tflite.BuiltinOptions2)
+        self.enums = {
+            "padding": _enum_names(tflite.Padding),
+            "fused_activation_function": _enum_names(tflite.ActivationFunctionType),
+            "weights_format": _enum_names(tflite.FullyConnectedOptionsWeightsFormat),
+            "quantized_bias_type": self.tensor_types,
+            "out_data_type": self.tensor_types,
+            "in_data_type": self.tensor_types,
+            "output_type": self.tensor_types,
+            "idx_out_type": self.tensor_types,
+            "kernel_type": _enum_names(tflite.LSTMKernelType),
+            "mode": _enum_names(tflite.MirrorPadMode),
+            "type": _enum_names(tflite.LSHProjectionType),
+        }
+
+    def op_name(self, code: int) -> str:
+        from tflite.utils import BUILTIN_OPCODE2NAME
+
+        return BUILTIN_OPCODE2NAME.get(code, f"BUILTIN_{code}")
+
+    def options(self, op, second: bool = False) -> tuple[str, dict]:
+        kind = op.BuiltinOptions2Type() if second else op.BuiltinOptionsType()
+        names = self.options2_names if second else self.options_names
+        name = names.get(kind, f"Options{kind}")
+        if kind == 0:
+            return "NONE", {}
+        table = op.BuiltinOptions2() if second else op.BuiltinOptions()
+        cls = getattr(self.tflite, name, None)
+        if table is None or cls is None:
+            return name, {}
+        obj = cls()
+        obj.Init(table.Bytes, table.Pos)
+        return name, _table_fields(obj, self.enums)
+
+
+_SCHEMA: _Schema | None = None
+
+
+def _schema() -> _Schema:
+    global _SCHEMA
+    if _SCHEMA is None:
+        _SCHEMA = _Schema()
+    return _SCHEMA
+
+
+def _np_list(getter, is_none) -> list:
+    return [] if is_none() else getter().tolist()
+
+
+def _quantization(q) -> Quantization | None:
+    if q is None:
+        return None
+    scale = _np_list(q.ScaleAsNumpy, q.ScaleIsNone)
+    zp = _np_list(q.ZeroPointAsNumpy, q.ZeroPointIsNone)
+    mn = _np_list(q.MinAsNumpy, q.MinIsNone)
+    mx = _np_list(q.MaxAsNumpy, q.MaxIsNone)
+    if not (scale or mn or mx):
+        return None
+    return Quantization(tuple(float(s) for s in scale), tuple(int(z) for z in zp),
+                        tuple(float(v) for v in mn), tuple(float(v) for v in mx),
+                        int(q.QuantizedDimension()))
+
+
+def _buffer_size(buf, data: bytes) -> int:
+    """Bytes of constant data of one Buffer table, checked to lie inside the file."""
+    if not buf.DataIsNone():
+        n = buf.DataLength()
+        if n:
+            buf.DataAsNumpy()  # np.frombuffer raises if the vector runs past the end of the file
+        return n
+    size = buf.Size() if hasattr(buf, "Size") else 0
+    if size:  # data stored outside the FlatBuffer (models over 2 GB): offset from file start
+        if buf.Offset() + size > len(data):
+            raise TFLiteFormatError(f"buffer data at {buf.Offset()}+{size} lies past the end")
+        return size
+    return 0
+
+
+# --------------------------------------------------------------------------- the model
+
+class TFLiteFile:
+    """A parsed .tflite file (main subgraph). Build it with :func:`read`."""
+
+    def __init__(self, data: bytes, source: str = "<bytes>"):
+        self.source = source
+        self.name = Path(source).name if source != "<bytes>" else source
+        self.file_bytes = len(data)
+        self._data = data
+        _check_identifier(data, source)
+        try:
+            self._parse(data)
+        except TFLiteFormatError as err:
+            raise TFLiteFormatError(f"{source}: truncated or corrupt TFLite file ({err}).") from None
+        except (struct.error, IndexError, ValueError, TypeError, UnicodeDecodeError,
+                RecursionError, AttributeError) as err:
+            raise TFLiteFormatError(
+                f"{source}: truncated or corrupt TFLite file ({err}). "
+                "Re-download or re-export the model.") from None
+
+    # -- parsing ------------------------------------------------------------------------
+    def _parse(self, data: bytes) -> None:
+        schema = _schema()
+        tfl = schema.tflite
+        model = tfl.Model.GetRootAs(data, 0)
+        self._model = model
+        self.version = int(model.Version())
+        self.description = (model.Description() or b"").decode("utf-8", "replace")
+        self.subgraph_count = model.SubgraphsLength()
+        if self.subgraph_count < 1:
+            raise TFLiteFormatError("the model has no subgraph")
+        self.buffer_bytes = [_buffer_size(model.Buffers(i), data)
+                             for i in range(model.BuffersLength())]
+        self.operator_codes = []
+        for i in range(model.OperatorCodesLength()):
+            oc = model.OperatorCodes(i)
+            code = max(int(oc.BuiltinCode()), int(oc.DeprecatedBuiltinCode()))
+            name = schema.op_name(code)
+            if name == "CUSTOM":
+                name = f"CUSTOM:{(oc.CustomCode() or b'?').decode('utf-8', 'replace')}"
+            self.operator_codes.append((name, int(oc.Version())))
+        self.metadata = {}
+        for i in range(model.MetadataLength()):
+            md = model.Metadata(i)
+            key = (md.Name() or b"").decode("utf-8", "replace")
+            b = md.Buffer()
+            raw = model.Buffers(b).DataAsNumpy() if b < model.BuffersLength() \
+                and not model.Buffers(b).DataIsNone() else np.zeros(0, np.uint8)
+            raw = bytes(raw) if not isinstance(raw, int) else b""
+            text = raw.rstrip(b"\0")
+            self.metadata[key] = text.decode() if key == "min_runtime_version" and text.isascii() \
+                else f"{len(raw)} bytes"
+        self.signatures = []
+        for i in range(model.SignatureDefsLength()):
+            sd = model.SignatureDefs(i)
+            self.signatures.append({
+                "key": (sd.SignatureKey() or b"").decode(),
+                "inputs": {sd.Inputs(j).Name().decode(): int(sd.Inputs(j).TensorIndex())
+                           for j in range(sd.InputsLength())},
+                "outputs": {sd.Outputs(j).Name().decode(): int(sd.Outputs(j).TensorIndex())
+                            for j in range(sd.OutputsLength())},
+            })
+        graph = model.Subgraphs(0)
+        self.subgraph_name = (graph.Name() or b"").decode("utf-8", "replace")
+        self.tensors = [self._tensor(graph.Tensors(i), i) for i in range(graph.TensorsLength())]
+        self.inputs = tuple(int(i) for i in _np_list(graph.InputsAsNumpy, graph.InputsIsNone))
+        self.outputs = tuple(int(i) for i in _np_list(graph.OutputsAsNumpy, graph.OutputsIsNone))
+        self.layers = [self._layer(graph.Operators(i), i) for i in range(graph.OperatorsLength())]
+        for t in self.inputs + self.outputs:
+            if not 0 <= t < len(self.tensors):
+                raise TFLiteFormatError(f"graph input/output {t} is not a tensor")
+        self.associated_files = _appended_zip_names(data)
+
+    def _tensor(self, t, index: int) -> Tensor:
+        buffer = int(t.Buffer())
+        if not 0 <= buffer < max(1, len(self.buffer_bytes)):
+            raise TFLiteFormatError(f"tensor {index} points at missing buffer {buffer}")
+        return Tensor(
+            index=index, name=(t.Name() or b"").decode("utf-8", "replace"),
+            shape=tuple(int(d) for d in _np_list(t.ShapeAsNumpy, t.ShapeIsNone)),
+            shape_signature=tuple(int(d) for d in _np_list(t.ShapeSignatureAsNumpy,
+                                                           t.ShapeSignatureIsNone)),
+            dtype=_schema().tensor_types.get(int(t.Type()), f"TYPE_{t.Type()}"),
+            buffer=buffer, data_bytes=self.buffer_bytes[buffer] if self.buffer_bytes else 0,
+            quantization=_quantization(t.Quantization()))
+
+    def _layer(self, op, index: int) -> Layer:
+        schema = _schema()
+        code = int(op.OpcodeIndex())
+        if not 0 <= code < len(self.operator_codes):
+            raise TFLiteFormatError(f"operator {index} uses missing operator code {code}")
+        name = self.operator_codes[code][0]
+        inputs = tuple(int(i) for i in _np_list(op.InputsAsNumpy, op.InputsIsNone))
+        outputs = tuple(int(i) for i in _np_list(op.OutputsAsNumpy, op.OutputsIsNone))
+        for t in inputs + outputs:
+            if not -1 <= t < len(self.tensors):
+                raise TFLiteFormatError(f"operator {index} refers to missing tensor {t}")
+        opt_type, opts = schema.options(op)
+        if opt_type == "NONE" and hasattr(op, "BuiltinOptions2Type"):
+            opt2_type, opts2 = schema.options(op, second=True)
+            if opt2_type != "NONE":
+                opt_type, opts = opt2_type, opts2
+        consts = [self.tensors[i] for i in inputs if i >= 0 and self.tensors[i].is_constant]
+        kernel = ""
+        weights = next((t for t in consts if len(t.shape) >= 2), None)
+        if name in ("CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV") and weights is not None \
+                and len(weights.shape) == 4:
+            kernel = f"{weights.shape[1]}x{weights.shape[2]}"
+        elif "filter_height" in opts:
+            kernel = f"{opts['filter_height']}x{opts['filter_width']}"
+        elif name == "FULLY_CONNECTED" and weights is not None:
+            kernel = f"{weights.shape[-1]}->{weights.shape[0]}"
+        stride = f"{opts['stride_h']}x{opts['stride_w']}" if "stride_h" in opts else ""
+        act = opts.get("fused_activation_function", "")
+        return Layer(index=index, op=name, inputs=inputs, outputs=outputs, options_type=opt_type,
+                     options=opts, kernel=kernel, stride=stride, padding=opts.get("padding", ""),
+                     activation="" if act in ("", "NONE") else act,
+                     params=sum(t.elements for t in consts),
+                     param_bytes=sum(t.data_bytes for t in consts))
+
+    # -- graph helpers ------------------------------------------------------------------
+    def activation_inputs(self, layer: Layer) -> list[int]:
+        """The non-constant input tensors of a layer (what flows in from other layers)."""
+        return [i for i in layer.inputs if i >= 0 and not self.tensors[i].is_constant]
+
+    def producers(self) -> dict[int, int]:
+        """tensor index -> index of the layer that writes it."""
+        return {t: layer.index for layer in self.layers for t in layer.outputs}
+
+    def consumers(self) -> dict[int, list[int]]:
+        out: dict[int, list[int]] = collections.defaultdict(list)
+        for layer in self.layers:
+            for t in self.activation_inputs(layer):
+                out[t].append(layer.index)
+        return out
+
+    def depths(self) -> list[int]:
+        """Longest path (in layers) from a graph input to each layer; operators are stored
+        in execution order, so one forward pass suffices."""
+        producer = self.producers()
+        depth = [0] * len(self.layers)
+        for layer in self.layers:
+            prev = [depth[producer[t]] + 1 for t in self.activation_inputs(layer) if t in producer]
+            depth[layer.index] = max(prev, default=0)
+        return depth
+
+    # -- tables -------------------------------------------------------------------------
+    def tensor(self, index: int) -> Tensor:
+        return self.tensors[index]
+
+    def tensor_data(self, index: int) -> np.ndarray:
+        """The constant data of a tensor as a NumPy array of its dtype and shape (the stored
+        integers for a quantized tensor: multiply by ``scale`` after subtracting
+        ``zero_point`` to get real values)."""
+        t = self.tensors[index]
+        if not t.is_constant:
+            raise ValueError(f"tensor {index} ({t.name!r}) is an activation; it has no stored data")
+        if t.dtype not in _NUMPY_TYPES:
+            raise ValueError(f"tensor {index} has type {t.dtype}, which has no NumPy equivalent here")
+        raw = self._model.Buffers(t.buffer).DataAsNumpy()
+        return np.frombuffer(raw.tobytes(), dtype=_NUMPY_TYPES[t.dtype]).reshape(t.shape)
+
+    def dequantized(self, index: int) -> np.ndarray:
+        """Real values of a constant tensor: ``scale * (q - zero_point)`` along the
+        quantized dimension when quantized, the data itself otherwise."""
+        data = self.tensor_data(index)
+        q = self.tensors[index].quantization
+        if q is None or not q.scale:
+            return data.astype(np.float32)
+        shape = [1] * data.ndim
+        if q.per_channel:
+            shape[q.quantized_dimension] = len(q.scale)
+        scale = np.asarray(q.scale, np.float32).reshape(shape if q.per_channel else [])
+        zero = np.asarray(q.zero_point or [0], np.float32).reshape(
+            shape if q.per_channel and len(q.zero_point) > 1 else [])
+        return (data.astype(np.float32) - zero) * scale
+
+    def weights_of(self, layer: Layer | int) -> Tensor | None:
+        """The main constant input (the kernel) of a layer, if any."""
+        layer = self.layers[layer] if isinstance(layer, int) else layer
+        consts = [self.tensors[i] for i in layer.inputs if i >= 0 and self.tensors[i].is_constant]
+        return max(consts, key=lambda t: (len(t.shape), t.elements), default=None)
+
+    def layer_rows(self) -> list[dict]:
+        """One dict per layer (the rows of :meth:`layer_table`)."""
+        rows = []
+        for layer in self.layers:
+            acts = self.activation_inputs(layer)
+            src = self.tensors[acts[0]] if acts else None
+            out = self.tensors[layer.outputs[0]] if layer.outputs else None
+            w = self.weights_of(layer)
+            rows.append({
+                "index": layer.index, "op": layer.op, "kernel": layer.kernel,
+                "stride": layer.stride, "activation": layer.activation,
+                "input": src.shape_text if src else "", "output": out.shape_text if out else "",
+                "dtype": out.dtype if out else "", "weights dtype": w.dtype if w else "",
+                "params": layer.params,
+                "weight quantization": w.quantization.describe(4) if w and w.quantization else "",
+                "output quantization": out.quantization.describe(4)
+                if out and out.quantization else "",
+            })
+        return rows
+
+    def layer_table(self):
+        """A pandas DataFrame with one row per operator (index, op, kernel, shapes, dtype,
+        parameters, quantization of weights and output)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.layer_rows()).set_index("index")
+
+    def ops_histogram(self) -> dict[str, int]:
+        """Operator name -> count, most frequent first (ties by name)."""
+        counts = collections.Counter(layer.op for layer in self.layers)
+        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    def io_details(self) -> dict[str, list[dict]]:
+        """Shape, dtype and quantization of the graph inputs and outputs."""
+        def one(i):
+            t = self.tensors[i]
+            q = t.quantization
+            return {"name": t.name, "shape": list(t.shape), "dtype": t.dtype,
+                    "scale": q.scale[0] if q and q.scale else None,
+                    "zero_point": q.zero_point[0] if q and q.zero_point else None}
+        return {"inputs": [one(i) for i in self.inputs], "outputs": [one(i) for i in self.outputs]}
+
+    # -- fusion checks ------------------------------------------------------------------
+    def fused_activations(self) -> dict[str, int]:
+        """Activation name -> number of layers that carry it fused (no separate op)."""
+        counts = collections.Counter(layer.activation for layer in self.layers if layer.activation)
+        return dict(sorted(counts.items()))
+
+    def standalone_activations(self) -> dict[str, int]:
+        counts = collections.Counter(layer.op for layer in self.layers if layer.op in ACTIVATION_OPS)
+        return dict(sorted(counts.items()))
+
+    def batchnorm_like_ops(self) -> list[int]:
+        """Layers that look like an unfolded BatchNorm: a MUL/ADD/SUB of a convolution's
+        output with a constant per-channel vector. Empty when BatchNorm was folded into the
+        convolution weights and bias (what the TFLite converter does)."""
+        producer = self.producers()
+        found = []
+        for layer in self.layers:
+            if layer.op not in ("MUL", "ADD", "SUB"):
+                continue
+            acts = self.activation_inputs(layer)
+            consts = [self.tensors[i] for i in layer.inputs if i >= 0 and self.tensors[i].is_constant]
+            if len(acts) != 1 or len(consts) != 1 or acts[0] not in producer:
+                continue
+            src = self.layers[producer[acts[0]]]
+            channels = self.tensors[acts[0]].shape[-1:] or (0,)
+            if src.op in CONV_OPS and consts[0].elements == channels[0]:
+                found.append(layer.index)
+        return found
+
+    def batchnorm_folded(self) -> bool:
+        return not self.batchnorm_like_ops()
+
+    def find_chains(self, pattern: Sequence[tuple[str, str | None]]) -> list[tuple[int, ...]]:
+        """Runs of layers matching ``pattern`` (``(op, kernel or None)`` pairs), each layer
+        consuming the previous one's output. Returns tuples of layer indices."""
+        consumers = self.consumers()
+        matches = []
+
+        def ok(layer: Layer, want) -> bool:
+            op, kernel = want
+            return layer.op == op and (kernel is None or layer.kernel == kernel)
+
+        def extend(chain: list[int], k: int):
+            if k == len(pattern):
+                matches.append(tuple(chain))
+                return
+            last = self.layers[chain[-1]]
+            for t in last.outputs:
+                for nxt in consumers.get(t, []):
+                    if ok(self.layers[nxt], pattern[k]):
+                        extend(chain + [nxt], k + 1)
+
+        for layer in self.layers:
+            if ok(layer, pattern[0]):
+                extend([layer.index], 1)
+        return matches
+
+    def inverted_residuals(self) -> list[tuple[int, ...]]:
+        """MobileNet v2's blocks with a skip connection: (expand 1x1, depthwise 3x3,
+        project 1x1, add), where the add also takes the block's input."""
+        blocks = []
+        for chain in self.find_chains(INVERTED_RESIDUAL):
+            expand, add = self.layers[chain[0]], self.layers[chain[-1]]
+            if self.activation_inputs(expand)[0] in self.activation_inputs(add):
+                blocks.append(chain)
+        return blocks
+
+    # -- summary ------------------------------------------------------------------------
+    def parameter_count(self) -> int:
+        """Elements of all constant tensors (each counted once)."""
+        return sum(t.elements for t in self.tensors if t.is_constant)
+
+    def parameter_bytes(self) -> int:
+        """Bytes of constant data referenced by tensors (weights, biases, shapes)."""
+        seen = {t.buffer for t in self.tensors if t.is_constant}
+        return sum(self.buffer_bytes[b] for b in seen)
+
+    def dtypes(self) -> dict[str, int]:
+        """Tensor dtype -> number of tensors of that type."""
+        counts = collections.Counter(t.dtype for t in self.tensors)
+        return dict(sorted(counts.items()))
+
+    def summary(self) -> dict[str, Any]:
+        """What a reader checks first: sizes, op histogram, dtypes, fusions, inputs/outputs."""
+        pbytes = self.parameter_bytes()
+        return {
+            "file": self.name, "file_bytes": self.file_bytes, "schema_version": self.version,
+            "description": self.description, "subgraphs": self.subgraph_count,
+            "layers": len(self.layers), "tensors": len(self.tensors),
+            "parameters": self.parameter_count(), "parameter_bytes": pbytes,
+            "other_bytes": self.file_bytes - pbytes,
+            "ops": self.ops_histogram(), "tensor_dtypes": self.dtypes(),
+            "fused_activations": self.fused_activations(),
+            "standalone_activations": self.standalone_activations(),
+            "batchnorm_folded": self.batchnorm_folded(),
+            **self.io_details(),
+            "metadata": dict(self.metadata), "associated_files": list(self.associated_files),
+        }
+
+    def summary_text(self) -> str:
+        """The summary as a few readable lines (what the CLI prints)."""
+        s = self.summary()
+        io_line = lambda d: f"{d['name']} {d['shape']} {d['dtype']}" + (
+            f" (scale {d['scale']:.6g}, zero point {d['zero_point']})" if d["scale"] else "")
+        lines = [
+            f"{s['file']}: {s['file_bytes']:,} bytes, TFLite schema v{s['schema_version']}, "
+            f"{s['subgraphs']} subgraph(s), {s['layers']} layers, {s['tensors']} tensors",
+            f"parameters: {s['parameters']:,} in {s['parameter_bytes']:,} bytes of constant data "
+            f"({s['parameter_bytes'] / max(1, s['file_bytes']):.1%} of the file)",
+            "ops: " + ", ".join(f"{k} x{v}" for k, v in s["ops"].items()),
+            "tensor dtypes: " + ", ".join(f"{k} x{v}" for k, v in s["tensor_dtypes"].items()),
+            "fused activations: " + (", ".join(f"{k} x{v}" for k, v in s["fused_activations"].items())
+                                     or "none")
+            + "; standalone activation ops: " + (", ".join(
+                f"{k} x{v}" for k, v in s["standalone_activations"].items()) or "none"),
+            f"BatchNorm folded into convolutions: {'yes' if s['batchnorm_folded'] else 'no'}",
+        ]
+        lines += [f"input:  {io_line(d)}" for d in s["inputs"]]
+        lines += [f"output: {io_line(d)}" for d in s["outputs"]]
+        if s["metadata"]:
+            lines.append("metadata: " + ", ".join(f"{k} ({v})" for k, v in s["metadata"].items()))
+        if s["associated_files"]:
+            lines.append("appended zip: " + ", ".join(s["associated_files"]))
+        return "\n".join(lines)
+
+    # -- JSON ---------------------------------------------------------------------------
+    def to_dict(self, include_data: bool = False) -> dict[str, Any]:
+        """The whole model as flatc's ``--json`` would write it (same field names; enums by
+        name). Buffers give ``data`` only with ``include_data=True``; otherwise their size as
+        ``data_bytes`` (flatc's byte lists make a 3 MB model a 15 MB JSON file)."""
+        schema = _schema()
+        model = self._model
+        codes = []
+        for i in range(model.OperatorCodesLength()):
+            oc = model.OperatorCodes(i)
+            entry = {"deprecated_builtin_code": int(oc.DeprecatedBuiltinCode()),
+                     "version": int(oc.Version()),
+                     "builtin_code": schema.op_name(int(oc.BuiltinCode()))}
+            if oc.CustomCode():
+                entry["custom_code"] = oc.CustomCode().decode("utf-8", "replace")
+            codes.append(entry)
+        subgraphs = []
+        for g in range(model.SubgraphsLength()):
+            graph = model.Subgraphs(g)
+            tensors = []
+            for i in range(graph.TensorsLength()):
+                t = graph.Tensors(i)
+                entry = {"shape": _np_list(t.ShapeAsNumpy, t.ShapeIsNone),
+                         "type": schema.tensor_types.get(int(t.Type()), int(t.Type())),
+                         "buffer": int(t.Buffer()),
+                         "name": (t.Name() or b"").decode("utf-8", "replace")}
+                q = _quantization(t.Quantization())
+                if q is not None:
+                    entry["quantization"] = {k: v for k, v in (
+                        ("min", list(q.min)), ("max", list(q.max)), ("scale", list(q.scale)),
+                        ("zero_point", list(q.zero_point))) if v}
+                    entry["quantization"]["quantized_dimension"] = q.quantized_dimension
+                if not t.ShapeSignatureIsNone():
+                    entry["shape_signature"] = t.ShapeSignatureAsNumpy().tolist()
+                tensors.append(entry)
+            operators = []
+            for i in range(graph.OperatorsLength()):
+                op = graph.Operators(i)
+                entry = {"opcode_index": int(op.OpcodeIndex()),
+                         "inputs": _np_list(op.InputsAsNumpy, op.InputsIsNone),
+                         "outputs": _np_list(op.OutputsAsNumpy, op.OutputsIsNone)}
+                kind, opts = schema.options(op)
+                if kind != "NONE":
+                    entry["builtin_options_type"] = kind
+                    entry["builtin_options"] = opts
+                if hasattr(op, "BuiltinOptions2Type") and op.BuiltinOptions2Type():
+                    kind2, opts2 = schema.options(op, second=True)
+                    entry["builtin_options_2_type"] = kind2
+                    entry["builtin_options_2"] = opts2
+                operators.append(entry)
+            subgraphs.append({
+                "tensors": tensors,
+                "inputs": _np_list(graph.InputsAsNumpy, graph.InputsIsNone),
+                "outputs": _np_list(graph.OutputsAsNumpy, graph.OutputsIsNone),
+                "operators": operators,
+                "name": (graph.Name() or b"").decode("utf-8", "replace")})
+        buffers = []
+        for i in range(model.BuffersLength()):
+            b = model.Buffers(i)
+            if include_data and not b.DataIsNone():
+                buffers.append({"data": b.DataAsNumpy().tolist()})
+            else:
+                buffers.append({"data_bytes": self.buffer_bytes[i]} if self.buffer_bytes[i] else {})
+        out = {"version": self.version, "operator_codes": codes, "subgraphs": subgraphs,
+               "description": self.description, "buffers": buffers}
+        if model.MetadataLength():
+            out["metadata"] = [{"name": model.Metadata(i).Name().decode("utf-8", "replace"),
+                                "buffer": int(model.Metadata(i).Buffer())}
+                               for i in range(model.MetadataLength())]
+        if self.signatures:
+            out["signature_defs"] = [
+                {"inputs": [{"name": k, "tensor_index": v} for k, v in s["inputs"].items()],
+                 "outputs": [{"name": k, "tensor_index": v} for k, v in s["outputs"].items()],
+                 "signature_key": s["key"]} for s in self.signatures]
+        return out
+
+    def to_json(self, include_data: bool = False, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(include_data), indent=indent)
+
+    # -- drawing ------------------------------------------------------------------------
+    def _label(self, layer: Layer) -> str:
+        parts = [f"#{layer.index} {layer.op}"]
+        detail = " ".join(p for p in (layer.kernel, f"/{layer.stride.split('x')[0]}"
+                                      if layer.stride and layer.stride != "1x1" else "",
+                                      layer.activation) if p)
+        if detail:
+            parts.append(detail)
+        return "\\n".join(parts)
+
+    def to_dot(self, layers: Iterable[int] | None = None, title: str | None = None) -> str:
+        """Graphviz DOT text of the op graph (all layers, or the given layer indices):
+        one box per operator, edges labelled with the tensor shape that flows."""
+        chosen = sorted(set(layers)) if layers is not None else list(range(len(self.layers)))
+        keep = set(chosen)
+        producer = self.producers()
+        name = _dot_escape(title or self.name)
+        lines = [f'digraph "{name}" {{', "  rankdir=TB;",
+                 '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=10];',
+                 '  edge [fontname="Helvetica", fontsize=8, color="#555555"];',
+                 f'  labelloc="t"; label="{name}";']
+        sources: set[str] = set()
+        for i in chosen:
+            layer = self.layers[i]
+            colour = _COLOURS.get(layer.op, _DEFAULT_COLOUR)
+            lines.append(f'  op{i} [label="{self._label(layer)}", fillcolor="{colour}"];')
+        for i in chosen:
+            layer = self.layers[i]
+            for t in self.activation_inputs(layer):
+                shape = f"{self.tensors[t].shape_text} {self.tensors[t].dtype}"
+                if t in producer and producer[t] in keep:
+                    lines.append(f'  op{producer[t]} -> op{i} [label="{shape}"];')
+                else:
+                    node = f"t{t}"
+                    if node not in sources:
+                        sources.add(node)
+                        label = "input" if t in self.inputs else f"tensor {t}"
+                        lines.append(f'  {node} [label="{label}\\n{shape}", shape=ellipse, '
+                                     'fillcolor="#ffffff"];')
+                    lines.append(f"  {node} -> op{i};")
+        for i in chosen:
+            for t in self.layers[i].outputs:
+                if t in self.outputs:
+                    lines.append(f'  out{t} [label="output\\n{self.tensors[t].shape_text} '
+                                 f'{self.tensors[t].dtype}", shape=ellipse, fillcolor="#ffffff"];')
+                    lines.append(f"  op{i} -> out{t};")
+        lines.append("}")
+        return "\n".join(lines) + "\n"
+
+    def draw(self, layers: Iterable[int] | None = None, *, rows: int = 24, title: str | None = None):
+        """Draw the op graph with matplotlib (works without Graphviz): layers top to bottom
+        by depth, wrapped into columns of ``rows``; skip connections drawn as arcs.
+        Returns the figure."""
+        import matplotlib.pyplot as plt
+        from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+        chosen = sorted(set(layers)) if layers is not None else list(range(len(self.layers)))
+        if not chosen:
+            raise ValueError("draw: no layers to draw")
+        keep = set(chosen)
+        all_depth = self.depths()
+        base = min(all_depth[i] for i in chosen)
+        by_depth: dict[int, list[int]] = collections.defaultdict(list)
+        for i in chosen:
+            by_depth[all_depth[i] - base].append(i)
+        levels = sorted(by_depth)
+        rank = {d: r for r, d in enumerate(levels)}  # compact: no empty rows
+        rows = max(1, min(rows, len(levels)))
+        ncols = -(-len(levels) // rows)
+        col_w, row_h, box_w, box_h = 3.4, 1.0, 2.6, 0.62
+        pos = {}
+        for d, members in by_depth.items():
+            r = rank[d]
+            col, row = divmod(r, rows)
+            for k, i in enumerate(members):
+                off = (k - (len(members) - 1) / 2) * (box_w / max(1, len(members)))
+                pos[i] = (col * col_w + off, -row * row_h)
+        fig_w = max(4.0, ncols * col_w * 0.95)
+        fig_h = max(2.5, rows * row_h * 0.55 + 0.8)
+        fig, ax = plt.subplots(figsize=(fig_w, fig_h))
+        producer = self.producers()
+        narrow = max(len(m) for m in by_depth.values())
+        w = box_w / narrow if narrow > 1 else box_w
+        for i in chosen:
+            layer = self.layers[i]
+            x, y = pos[i]
+            ax.add_patch(FancyBboxPatch((x - w / 2, y - box_h / 2), w, box_h,
+                                        boxstyle="round,pad=0.02,rounding_size=0.12",
+                                        fc=_COLOURS.get(layer.op, _DEFAULT_COLOUR), ec="#444444",
+                                        lw=0.8, zorder=2))
+            short = _SHORT.get(layer.op, layer.op.lower())
+            detail = " ".join(p for p in (layer.kernel if layer.op != "FULLY_CONNECTED" else "",
+                                          "/2" if layer.stride == "2x2" else "",
+                                          layer.activation.lower()) if p)
+            out = self.tensors[layer.outputs[0]].shape_text if layer.outputs else ""
+            ax.text(x, y + 0.1, f"{i}: {short} {detail}".strip(), ha="center", va="center",
+                    fontsize=7.5, zorder=3)
+            ax.text(x, y - 0.16, out, ha="center", va="center", fontsize=6.5, color="#333333",
+                    zorder=3)
+        for i in chosen:
+            for t in self.activation_inputs(self.layers[i]):
+                p = producer.get(t)
+                if p is None or p not in keep:
+                    continue
+                (x0, y0), (x1, y1) = pos[p], pos[i]
+                same_col = abs(x0 - x1) < col_w / 2
+                gap = rank[all_depth[i] - base] - rank[all_depth[p] - base]
+                if same_col and gap == 1:
+                    style, start, end = "arc3,rad=0", (x0, y0 - box_h / 2), (x1, y1 + box_h / 2)
+                    colour = "#444444"
+                elif same_col:   # a skip connection: arc around the boxes in between
+                    style, start, end = "arc3,rad=-0.35", (x0 + w / 2, y0), (x1 + w / 2, y1)
+                    colour = "#d62728"
+                else:            # continues in another column: a stub at each end, labelled
+                    colour = "#d62728" if gap > 1 else "#777777"
+                    dx = w / 4 if gap > 1 else 0.0
+                    for (xa, ya), (xb, yb), text, ha in (
+                            ((x0 + dx, y0 - box_h / 2), (x0 + dx, y0 - box_h / 2 - 0.3),
+                             f"to {i}", "left"),
+                            ((x1 + dx, y1 + box_h / 2 + 0.3), (x1 + dx, y1 + box_h / 2),
+                             f"from {p}", "left")):
+                        ax.add_patch(FancyArrowPatch((xa, ya), (xb, yb), arrowstyle="-|>",
+                                                     mutation_scale=8, lw=0.8, color=colour,
+                                                     zorder=1))
+                        ax.text(xa + 0.06, (ya + yb) / 2, text, fontsize=6, color=colour,
+                                ha=ha, va="center")
+                    continue
+                ax.add_patch(FancyArrowPatch(start, end, connectionstyle=style, arrowstyle="-|>",
+                                             mutation_scale=8, lw=0.8, color=colour, zorder=1))
+        xs = [p[0] for p in pos.values()]
+        ys = [p[1] for p in pos.values()]
+        ax.set_xlim(min(xs) - col_w / 2, max(xs) + col_w / 2 + 0.3)  # room for skip arcs
+        ax.set_ylim(min(ys) - 0.8, max(ys) + 0.8)
+        ax.set_axis_off()
+        ax.set_title(title or f"{self.name}: {len(chosen)} of {len(self.layers)} layers", fontsize=10)
+        fig.tight_layout()
+        return fig
+
+    def render(self, path: str | os.PathLike, layers: Iterable[int] | None = None) -> str:
+        """Write a PNG or SVG drawing to ``path``: with Graphviz's ``dot`` when it is
+        installed, otherwise with :meth:`draw`. Returns which renderer was used."""
+        from edgelab.atomic import atomic_path
+
+        path = Path(path)
+        fmt = path.suffix.lower().lstrip(".")
+        if fmt not in ("png", "svg", "pdf"):
+            raise ValueError(f"{path}: give a .png, .svg or .pdf file name for the drawing")
+        layers = list(layers) if layers is not None else None
+        dot = shutil.which("dot")
+        with atomic_path(path) as tmp:
+            if dot:
+                subprocess.run([dot, f"-T{fmt}", "-o", str(tmp)], input=self.to_dot(layers).encode(),
+                               check=True, capture_output=True)
+                used = "graphviz dot"
+            else:
+                import matplotlib.pyplot as plt
+
+                fig = self.draw(layers)
+                fig.savefig(tmp, format=fmt, dpi=120)
+                plt.close(fig)
+                used = "matplotlib (Graphviz `dot` not installed)"
+        return used
+
+    def __repr__(self) -> str:
+        return (f"TFLiteFile({self.name!r}, {self.file_bytes:,} bytes, {len(self.layers)} layers, "
+                f"{len(self.tensors)} tensors)")
+
+
+def _dot_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _check_identifier(data: bytes, source: str) -> None:
+    if len(data) < 8:
+        raise TFLiteFormatError(f"{source}: {len(data)} bytes is too short for a TFLite file "
+                                "(truncated download?).")
+    if data[4:8] != FILE_IDENTIFIER:
+        hint = ""
+        if data[:2] == b"PK":
+            hint = " It is a zip archive; extract the .tflite from it."
+        elif data[:4] == b"\x89HDF":
+            hint = " It is an HDF5 file (Keras .h5); convert it with edgelab.edge.convert."
+        elif data[:1] == b"\x08" or b"saved_model" in data[:64]:
+            hint = " It may be a SavedModel protobuf; convert it with edgelab.edge.convert."
+        raise TFLiteFormatError(
+            f"{source}: not a TFLite FlatBuffer (bytes 4-8 are {data[4:8]!r}, expected "
+            f"{FILE_IDENTIFIER!r}).{hint}")
+    root = struct.unpack_from("<I", data, 0)[0]
+    if root + 4 > len(data):
+        raise TFLiteFormatError(f"{source}: truncated or corrupt TFLite file (root table at "
+                                f"{root}, file has {len(data)} bytes).")
+
+
+def _appended_zip_names(data: bytes) -> list[str]:
+    """Names in a zip appended to the FlatBuffer (TFLite metadata's associated files)."""
+    if b"PK\x05\x06" not in data[-65_557:]:
+        return []
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            return z.namelist()
+    except zipfile.BadZipFile:
+        return []
+
+
+def read(source: str | os.PathLike | bytes) -> TFLiteFile:
+    """Parse a .tflite file (a path, or the bytes of one)."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return TFLiteFile(bytes(source))
+    path = Path(source)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file; give the path of a .tflite model.")
+    if path.is_dir():
+        raise TFLiteFormatError(f"{path} is a folder (a SavedModel?); give a .tflite file, or "
+                                "convert the SavedModel first with edgelab.edge.convert.")
+    return TFLiteFile(path.read_bytes(), str(path))
+
+
+# --------------------------------------------------------------------------- CLI
+
+def register(subparsers) -> None:
+    """``edgelab inspect MODEL.tflite [--json [FILE]] [--dot FILE] [--png FILE] [--svg FILE]``."""
+    p = subparsers.add_parser(
+        "inspect", help="show the layers, quantization and op graph of a .tflite model",
+        description="Parse a .tflite FlatBuffer: summary and layer table (default), flatc-style "
+                    "JSON, Graphviz DOT, or a drawing (Graphviz if installed, else matplotlib).")
+    p.add_argument("model", help="the .tflite file")
+    p.add_argument("--json", nargs="?", const="-", metavar="FILE",
+                   help="write flatc-style JSON to FILE (or stdout with no FILE) instead of the table")
+    p.add_argument("--with-data", action="store_true",
+                   help="with --json: include the raw buffer bytes (large)")
+    p.add_argument("--dot", metavar="FILE", help="write the op graph as Graphviz DOT text")
+    p.add_argument("--png", metavar="FILE", help="draw the op graph into a PNG file")
+    p.add_argument("--svg", metavar="FILE", help="draw the op graph into an SVG file")
+    p.set_defaults(func=_cli)
+
+
+def _cli(args) -> int:
+    from edgelab.atomic import atomic_write
+
+    try:
+        info = read(args.model)
+    except (FileNotFoundError, TFLiteFormatError) as err:
+        print(f"edgelab inspect: {err}", file=sys.stderr)
+        return 2
+    if args.json == "-":
+        print(info.to_json(include_data=args.with_data))
+    else:
+        if args.json:
+            with atomic_write(args.json, encoding="utf-8") as handle:
+                handle.write(info.to_json(include_data=args.with_data))
+        import pandas as pd
+
+        print(info.summary_text())
+        print()
+        with pd.option_context("display.max_rows", None, "display.max_columns", None,
+                               "display.width", 250, "display.max_colwidth", 60):
+            print(info.layer_table().to_string())
+    notes = []
+    if args.json and args.json != "-":
+        notes.append(f"JSON written to {args.json}")
+    if args.dot:
+        with atomic_write(args.dot, encoding="utf-8") as handle:
+            handle.write(info.to_dot())
+        notes.append(f"DOT written to {args.dot}")
+    for target in (args.png, args.svg):
+        if target:
+            used = info.render(target)
+            notes.append(f"drawing written to {target} ({used})")
+    for note in notes:
+        print(note, file=sys.stderr if args.json == "-" else sys.stdout)
+    return 0
