@@ -20,6 +20,11 @@ IMAGE_SIZE = 128
 ALPHA = 0.25
 NUM_CLASSES = 1000
 
+# The ImageNet classes under WordNet's "cat, true cat" (n02121620): the five domestic cats
+# and the two wildcats, cougar and lynx. The big cats (leopard to cheetah) are a separate
+# branch ("big cat"), so they do not count as "a cat" here.
+CAT_CLASSES = ("tabby", "tiger cat", "Persian cat", "Siamese cat", "Egyptian cat", "cougar", "lynx")
+
 
 def load_model():
     """Keras MobileNet v1 (alpha 0.25, 128 px) with its ImageNet weights, ready to predict.
