@@ -65,9 +65,11 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
     # Notebook 07: conversion, quantization, inspection.
     "edge": {
         "quick": dict(eval_examples=1_000, latency_runs=50, calibration_examples=200,
-                      flower_eval_examples=170, prune_epochs=1, distill_epochs=1),
+                      flower_image_size=128, flower_eval_examples=170, compress_examples=3_000,
+                      prune_epochs=1, distill_epochs=3),
         "full": dict(eval_examples=10_000, latency_runs=300, calibration_examples=500,
-                     flower_eval_examples=340, prune_epochs=3, distill_epochs=5),
+                     flower_image_size=224, flower_eval_examples=340, compress_examples=60_000,
+                     prune_epochs=3, distill_epochs=10),
     },
 }
 
