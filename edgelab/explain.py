@@ -461,18 +461,30 @@ def overlay(image: np.ndarray, heatmap: np.ndarray, alpha: float = 0.4,
             colormap: int | None = None) -> np.ndarray:
     """The heatmap, colour-mapped and resized to the image, alpha-blended onto it.
 
-    ``image``: RGB uint8 (H, W, 3) at any size; ``heatmap``: (h, w) in [0, 1];
-    ``alpha``: weight of the heatmap (0 = the image, 1 = only the heatmap). Returns RGB uint8.
+    ``image``: RGB (H, W, 3) at any size, uint8 or float in [0, 1]; ``heatmap``: (h, w) in
+    [0, 1]; ``alpha``: weight of the heatmap (0 = the image, 1 = only the heatmap).
+    Returns RGB uint8.
     """
     import cv2
 
-    image = np.asarray(image)
-    if image.ndim != 3 or image.shape[-1] != 3 or image.dtype != np.uint8:
-        raise ValueError(f"image must be RGB uint8 (H, W, 3), got {image.dtype} {image.shape}")
+    image = _as_uint8_rgb(image)
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"alpha must be in [0, 1], got {alpha}")
     colored = colorize(resize_heatmap(heatmap, image.shape[:2]), colormap)
     return cv2.addWeighted(image, 1.0 - alpha, colored, alpha, 0.0)
+
+
+def _as_uint8_rgb(image) -> np.ndarray:
+    image = np.asarray(image)
+    if image.ndim != 3 or image.shape[-1] != 3:
+        raise ValueError(f"image must be RGB (H, W, 3), got shape {image.shape}")
+    if image.dtype == np.uint8:
+        return image
+    if not np.issubdtype(image.dtype, np.floating) or image.min() < 0.0 or image.max() > 1.0:
+        raise ValueError(f"image must be RGB uint8, or float in [0, 1]; got {image.dtype} with "
+                         f"values {image.min()} to {image.max()} (undo the model's "
+                         "preprocessing first)")
+    return np.uint8(np.round(255 * image))
 
 
 def figure(images: Sequence[np.ndarray], heatmaps: Sequence[np.ndarray],
@@ -494,9 +506,7 @@ def figure(images: Sequence[np.ndarray], heatmaps: Sequence[np.ndarray],
     ncols = 4 if top is not None else 3
     fig, axes = plt.subplots(n, ncols, figsize=(size * ncols * 1.05, size * n), squeeze=False)
     for i in range(n):
-        image = np.asarray(images[i])
-        if image.dtype != np.uint8:
-            image = np.uint8(np.round(255 * np.clip(image, 0.0, 1.0)))
+        image = _as_uint8_rgb(images[i])
         heat = resize_heatmap(heatmaps[i], image.shape[:2])
         panels = [(image, titles[i] if titles else "image"), (heat, "Grad-CAM heatmap"),
                   (overlay(image, heat, alpha), "overlay")]
@@ -573,30 +583,43 @@ def rank_correlation(a: np.ndarray, b: np.ndarray) -> float:
     return float(spearmanr(a, b).statistic)
 
 
-def randomized_copy(model, layer_names: Sequence[str], seed: int = 0):
-    """A copy of a Keras model whose named layers have random weights (Adebayo et al. 2018).
+def randomize_weights(model, layer_names: Sequence[str], seed: int = 0) -> None:
+    """Replace, in place, every weight array of the named top-level layers of a Keras model
+    by Gaussian noise with that array's own mean and standard deviation.
 
-    Every weight array of those layers is replaced by Gaussian noise with the array's own
-    mean and standard deviation, so activations keep their scale but carry none of what
-    training learned. BatchNorm moving statistics are kept (they only rescale). The original
-    model is not touched.
+    Activations keep their scale but carry none of what training learned (Adebayo et al.
+    2018). BatchNorm moving statistics are kept (they only rescale). Calling it again with
+    another seed on a model restored with ``set_weights`` gives another random draw, without
+    rebuilding the model or retracing a ``GradCam`` built on it.
     """
-    import keras
-
-    unknown = [name for name in layer_names if name not in {l.name for l in model.layers}]
+    if isinstance(layer_names, str) or not layer_names:
+        raise ValueError(f"layer_names must be a non-empty list of layer names, got {layer_names!r}")
+    known = {layer.name for layer in model.layers}
+    unknown = [name for name in layer_names if name not in known]
     if unknown:
         raise ValueError(f"layers {unknown} are not top-level layers of {model.name!r}")
-    if not layer_names:
-        raise ValueError("name at least one layer to randomize")
-    copy = keras.models.clone_model(model)
-    copy.set_weights(model.get_weights())
     rng = np.random.default_rng(seed)
     for name in layer_names:
-        layer = copy.get_layer(name)
-        for variable in layer.weights:
+        for variable in model.get_layer(name).weights:
             if "moving" in variable.path:
                 continue
             value = np.asarray(variable.numpy())
             noise = rng.normal(value.mean(), value.std() or 1e-3, value.shape)
             variable.assign(noise.astype(value.dtype))
+
+
+def randomized_copy(model, layer_names: Sequence[str], seed: int = 0):
+    """A copy of a Keras model whose named layers have random weights (see
+    :func:`randomize_weights`); the original model is not touched."""
+    import keras
+
+    if isinstance(layer_names, str) or not layer_names:
+        raise ValueError(f"layer_names must be a non-empty list of layer names, got {layer_names!r}")
+    known = {layer.name for layer in model.layers}
+    unknown = [name for name in layer_names if name not in known]
+    if unknown:   # fail before the (slow) clone
+        raise ValueError(f"layers {unknown} are not top-level layers of {model.name!r}")
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    randomize_weights(copy, layer_names, seed)
     return copy
