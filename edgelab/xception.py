@@ -505,14 +505,15 @@ def load(directory: str | os.PathLike | None = None, *, compute_dtype: str = "fl
     return module, config
 
 
-def load_or_train(*, directory: str | os.PathLike | None = None, epochs: int | None = None,
-                  progress: bool = False):
+def load_or_train(*, directory: str | os.PathLike | None = None, sizes=None,
+                  epochs: int | None = None, progress: bool = False):
     """The Xception notebook 02 saved, or (if it has not run) a small one trained here.
 
     Returns ``(module, source)``; ``source`` says which it was. The fallback uses the
     *quick* profile's sizes (a few minutes on two CPU cores), trains on the train split
     with :class:`edgelab.sonnet_training.Trainer` and saves the result where notebook 02
-    would have, so the next call loads it.
+    would have, so the next call loads it. ``sizes`` (an object with the attributes of
+    ``edgelab.sizes("xception")``) and ``epochs`` override the quick sizes.
     """
     from edgelab import profiles
 
@@ -524,7 +525,7 @@ def load_or_train(*, directory: str | os.PathLike | None = None, epochs: int | N
         return module, f"loaded {folder.name}/ ({config.get('trained_by', 'saved model')}{note})"
     from edgelab import sonnet_training
 
-    S = profiles.sizes("xception", "quick")
+    S = sizes if sizes is not None else profiles.sizes("xception", "quick")
     module, info = sonnet_training.train_flowers(S, epochs=epochs, progress=progress)
     save(module, folder, image_size=S.image_size, class_names=info["class_names"],
          extra={"trained_by": info["trained_by"], "test_accuracy": info["test_accuracy"]})
