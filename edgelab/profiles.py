@@ -33,10 +33,10 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
     },
     # Notebook 02: Xception (Sonnet 2) on Flower17, trained from scratch.
     "xception": {
-        "quick": dict(image_size=96, batch_size=32, epochs=3, width_multiplier=0.25,
-                      middle_blocks=2, lr_decay_steps=100),
-        "full": dict(image_size=149, batch_size=32, epochs=120, width_multiplier=1.0,
-                     middle_blocks=8, lr_decay_steps=2000),
+        "quick": dict(image_size=96, batch_size=32, epochs=10, width_multiplier=0.25,
+                      middle_blocks=2, lr_decay_steps=100, weight_decay=1e-4, dropout=0.5),
+        "full": dict(image_size=149, batch_size=32, epochs=150, width_multiplier=1.0,
+                     middle_blocks=8, lr_decay_steps=1000, weight_decay=1e-4, dropout=0.5),
     },
     # Notebook 03: Grad-CAM.
     "gradcam": {
