@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 PRUNABLE_LAYERS = ("Conv2D", "Dense", "DepthwiseConv2D")
+DEFAULT_SPARSITY = 0.8      # 80% zeros: accuracy recovers with a short fine-tune on MNIST
 
 
 def gzip_bytes(data: bytes | str | os.PathLike, level: int = 9) -> int:
@@ -46,7 +47,7 @@ class MagnitudePruner:
     already trained). ``batch_size``: fine-tuning batch size.
     """
 
-    def __init__(self, sparsity: float = 0.8, learning_rate: float = 1e-4, batch_size: int = 128):
+    def __init__(self, sparsity: float = DEFAULT_SPARSITY, learning_rate: float = 1e-4, batch_size: int = 128):
         if not 0.0 <= sparsity < 1.0:
             raise ValueError(f"sparsity is the fraction of weights to zero, in [0, 1); got {sparsity}")
         self.sparsity = sparsity

@@ -196,7 +196,7 @@ def compare(models: Mapping[str, str | os.PathLike], images: np.ndarray, labels:
     images, in one pandas DataFrame indexed by name. Columns: ``size_kb``, ``accuracy``,
     ``latency_ms``, ``input``, ``output`` (dtypes), plus ratios to the first row."""
     import pandas as pd
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     rows = []
     for name, path in tqdm(list(models.items()), desc="evaluating", disable=not progress,
@@ -260,3 +260,31 @@ def top_k(runner: TFLiteRunner, image: np.ndarray, labels: Sequence[str], k: int
     scores = runner.predict(np.asarray(image)[None])[0]
     best = np.argsort(scores)[::-1][:k]
     return [(labels[i], float(scores[i])) for i in best]
+
+
+def int8_vs_float32(table) -> dict[str, float]:
+    """The three numbers a deployment decision starts from, full-int8 against float32 on
+    the same run: size ratio, latency ratio and accuracy drop (in fraction, 0.01 = 1 point)."""
+    for needed in ("float32", "int8"):
+        if needed not in table.index:
+            raise KeyError(f"the table has no {needed!r} row; it has {', '.join(table.index)}")
+    f32, i8 = table.loc["float32"], table.loc["int8"]
+    return {"size_ratio": float(i8["size_kb"] / f32["size_kb"]),
+            "latency_ratio": float(i8["latency_ms"] / f32["latency_ms"]),
+            "accuracy_drop": float(f32["accuracy"] - i8["accuracy"])}
+
+
+def record_table(model: str, table) -> None:
+    """Hand every figure of a :func:`compare` table to the run report as
+    ``edge.<model>.<variant>.<size_kb|accuracy|latency_ms>`` plus the int8/float32 ratios."""
+    from edgelab import record
+
+    for variant, row in table.iterrows():
+        record(f"edge.{model}.{variant}.size_kb", float(row["size_kb"]), "KB")
+        record(f"edge.{model}.{variant}.accuracy", float(row["accuracy"]))
+        record(f"edge.{model}.{variant}.latency_ms", float(row["latency_ms"]), "ms")
+    if "float32" in table.index and "int8" in table.index:
+        ratios = int8_vs_float32(table)
+        record(f"edge.{model}.int8_vs_float32.size_ratio", ratios["size_ratio"], "x")
+        record(f"edge.{model}.int8_vs_float32.latency_ratio", ratios["latency_ratio"], "x")
+        record(f"edge.{model}.int8_vs_float32.accuracy_drop", ratios["accuracy_drop"])

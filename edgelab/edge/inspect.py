@@ -206,6 +206,7 @@ class _Schema:
             "weights_format": _enum_names(tflite.FullyConnectedOptionsWeightsFormat),
             "quantized_bias_type": self.tensor_types,
             "out_data_type": self.tensor_types,
+            "out_type": self.tensor_types,
             "in_data_type": self.tensor_types,
             "output_type": self.tensor_types,
             "idx_out_type": self.tensor_types,
@@ -213,13 +214,30 @@ class _Schema:
             "mode": _enum_names(tflite.MirrorPadMode),
             "type": _enum_names(tflite.LSHProjectionType),
         }
+        self._defaults: dict[type, dict] = {}
 
     def op_name(self, code: int) -> str:
         from tflite.utils import BUILTIN_OPCODE2NAME
 
         return BUILTIN_OPCODE2NAME.get(code, f"BUILTIN_{code}")
 
-    def options(self, op, second: bool = False) -> tuple[str, dict]:
+    def defaults(self, cls) -> dict:
+        """Every field's default: the accessors' answers on an empty table."""
+        if cls not in self._defaults:
+            import flatbuffers
+
+            builder = flatbuffers.Builder(16)
+            builder.StartObject(0)
+            builder.Finish(builder.EndObject())
+            buf = builder.Output()
+            empty = cls()
+            empty.Init(buf, struct.unpack_from("<I", buf, 0)[0])   # the root table
+            self._defaults[cls] = _table_fields(empty, self.enums)
+        return self._defaults[cls]
+
+    def options(self, op, second: bool = False, omit_defaults: bool = False) -> tuple[str, dict]:
+        """``(options type name, fields)`` of an operator; ``omit_defaults`` leaves out the
+        fields at their default value, as ``flatc --json`` does."""
         kind = op.BuiltinOptions2Type() if second else op.BuiltinOptionsType()
         names = self.options2_names if second else self.options_names
         name = names.get(kind, f"Options{kind}")
@@ -231,7 +249,11 @@ class _Schema:
             return name, {}
         obj = cls()
         obj.Init(table.Bytes, table.Pos)
-        return name, _table_fields(obj, self.enums)
+        fields = _table_fields(obj, self.enums)
+        if omit_defaults:
+            default = self.defaults(cls)
+            fields = {k: v for k, v in fields.items() if default.get(k, object()) != v}
+        return name, fields
 
 
 _SCHEMA: _Schema | None = None
@@ -345,11 +367,30 @@ class TFLiteFile:
         self.tensors = [self._tensor(graph.Tensors(i), i) for i in range(graph.TensorsLength())]
         self.inputs = tuple(int(i) for i in _np_list(graph.InputsAsNumpy, graph.InputsIsNone))
         self.outputs = tuple(int(i) for i in _np_list(graph.OutputsAsNumpy, graph.OutputsIsNone))
-        self.layers = [self._layer(graph.Operators(i), i) for i in range(graph.OperatorsLength())]
+        # float16 models store weights as FLOAT16 constants feeding DEQUANTIZE ops; the
+        # layers that use them see a float32 activation. Remember where each came from.
+        self.dequantized_from: dict[int, int] = {}
+        self.layers = []
+        for i in range(graph.OperatorsLength()):
+            layer = self._layer(graph.Operators(i), i)
+            self.layers.append(layer)
+            if layer.op == "DEQUANTIZE" and layer.inputs and self.tensors[layer.inputs[0]].is_constant:
+                self.dequantized_from[layer.outputs[0]] = layer.inputs[0]
         for t in self.inputs + self.outputs:
             if not 0 <= t < len(self.tensors):
                 raise TFLiteFormatError(f"graph input/output {t} is not a tensor")
-        self.associated_files = _appended_zip_names(data)
+        self.associated_files = _appended_zip_names(data, self._buffers_end(model))
+
+    @staticmethod
+    def _buffers_end(model) -> int:
+        """File offset just past the last byte of buffer data inside the FlatBuffer."""
+        end = 0
+        for i in range(model.BuffersLength()):
+            tab = model.Buffers(i)._tab       # generated FlatBuffers accessor, public in practice
+            o = tab.Offset(4)                 # field 0 of Buffer: data
+            if o:
+                end = max(end, tab.Vector(o) + tab.VectorLen(o))
+        return end
 
     def _tensor(self, t, index: int) -> Tensor:
         buffer = int(t.Buffer())
@@ -382,7 +423,7 @@ class TFLiteFile:
                 opt_type, opts = opt2_type, opts2
         consts = [self.tensors[i] for i in inputs if i >= 0 and self.tensors[i].is_constant]
         kernel = ""
-        weights = next((t for t in consts if len(t.shape) >= 2), None)
+        weights = self._weights([i for i in inputs if i >= 0])
         if name in ("CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV") and weights is not None \
                 and len(weights.shape) == 4:
             kernel = f"{weights.shape[1]}x{weights.shape[2]}"
@@ -455,11 +496,16 @@ class TFLiteFile:
             shape if q.per_channel and len(q.zero_point) > 1 else [])
         return (data.astype(np.float32) - zero) * scale
 
-    def weights_of(self, layer: Layer | int) -> Tensor | None:
-        """The main constant input (the kernel) of a layer, if any."""
-        layer = self.layers[layer] if isinstance(layer, int) else layer
-        consts = [self.tensors[i] for i in layer.inputs if i >= 0 and self.tensors[i].is_constant]
+    def _weights(self, inputs: Sequence[int]) -> Tensor | None:
+        consts = [self.tensors[self.dequantized_from.get(i, i)] for i in inputs]
+        consts = [t for t in consts if t.is_constant and len(t.shape) >= 2]
         return max(consts, key=lambda t: (len(t.shape), t.elements), default=None)
+
+    def weights_of(self, layer: Layer | int) -> Tensor | None:
+        """The main constant input (the kernel, at least 2-D) of a layer, if any; for a
+        float16 model, the FLOAT16 constant behind the DEQUANTIZE that feeds the layer."""
+        layer = self.layers[layer] if isinstance(layer, int) else layer
+        return self._weights([i for i in layer.inputs if i >= 0])
 
     def layer_rows(self) -> list[dict]:
         """One dict per layer (the rows of :meth:`layer_table`)."""
@@ -631,8 +677,9 @@ class TFLiteFile:
     # -- JSON ---------------------------------------------------------------------------
     def to_dict(self, include_data: bool = False) -> dict[str, Any]:
         """The whole model as flatc's ``--json`` would write it (same field names; enums by
-        name). Buffers give ``data`` only with ``include_data=True``; otherwise their size as
-        ``data_bytes`` (flatc's byte lists make a 3 MB model a 15 MB JSON file)."""
+        name; operator options at their default value left out). Buffers give ``data`` only
+        with ``include_data=True``; otherwise their size as ``data_bytes`` (flatc's byte
+        lists make a 3 MB model a 15 MB JSON file)."""
         schema = _schema()
         model = self._model
         codes = []
@@ -669,12 +716,12 @@ class TFLiteFile:
                 entry = {"opcode_index": int(op.OpcodeIndex()),
                          "inputs": _np_list(op.InputsAsNumpy, op.InputsIsNone),
                          "outputs": _np_list(op.OutputsAsNumpy, op.OutputsIsNone)}
-                kind, opts = schema.options(op)
+                kind, opts = schema.options(op, omit_defaults=True)
                 if kind != "NONE":
                     entry["builtin_options_type"] = kind
                     entry["builtin_options"] = opts
                 if hasattr(op, "BuiltinOptions2Type") and op.BuiltinOptions2Type():
-                    kind2, opts2 = schema.options(op, second=True)
+                    kind2, opts2 = schema.options(op, second=True, omit_defaults=True)
                     entry["builtin_options_2_type"] = kind2
                     entry["builtin_options_2"] = opts2
                 operators.append(entry)
@@ -900,15 +947,18 @@ def _check_identifier(data: bytes, source: str) -> None:
                                 f"{root}, file has {len(data)} bytes).")
 
 
-def _appended_zip_names(data: bytes) -> list[str]:
-    """Names in a zip appended to the FlatBuffer (TFLite metadata's associated files)."""
-    if b"PK\x05\x06" not in data[-65_557:]:
+def _appended_zip_names(data: bytes, after: int) -> list[str]:
+    """Names in a zip appended after the FlatBuffer's last buffer (TFLite metadata's
+    associated files, e.g. a label list). A zip that starts but is cut off is an error."""
+    start = data.find(b"PK\x03\x04", after)
+    if start < 0:
         return []
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             return z.namelist()
     except zipfile.BadZipFile:
-        return []
+        raise TFLiteFormatError(f"the zip of associated files appended at byte {start} is "
+                                "truncated or corrupt") from None
 
 
 def read(source: str | os.PathLike | bytes) -> TFLiteFile:

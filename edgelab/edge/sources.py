@@ -109,3 +109,14 @@ def coral_classifiers() -> dict[str, Path]:
 
     return {name.removesuffix("_quant.tflite"): samples.tflite_classifier(name)
             for name in samples.TFLITE_CLASSIFIERS}
+
+
+def resize_uint8(image: np.ndarray, size: int) -> np.ndarray:
+    """An RGB uint8 image resized to ``size`` x ``size`` (area interpolation), still uint8:
+    the input the quantized Coral classifiers expect."""
+    import cv2
+
+    image = np.asarray(image)
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[-1] != 3:
+        raise ValueError(f"need an RGB uint8 image (H, W, 3), got {image.dtype} {image.shape}")
+    return cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
