@@ -25,6 +25,7 @@ pieces here are small and separate so the notebook can show each one:
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Iterable, Mapping
@@ -33,6 +34,9 @@ import numpy as np
 import sonnet as snt
 import tensorflow as tf
 
+from edgelab.atomic import atomic_write
+
+HISTORY_FILE = "history.json"
 INITIAL_LEARNING_RATE = 1e-3
 DECAY_RATE = 0.5
 IMAGES_IN_SUMMARY = 8
@@ -165,7 +169,9 @@ class Trainer(tf.Module):
     is compiled with ``tf.function`` (``jit_compile=True`` adds XLA); ``fit`` runs epochs,
     writes TensorBoard summaries into ``log_dir`` (``train/`` and ``val/`` runs) and
     saves a checkpoint after each epoch when given a ``tf.train.CheckpointManager``.
-    ``checkpoint`` holds model, optimizer, step (and the loss scale) for resuming.
+    ``checkpoint`` holds model, optimizer, step (and the loss scale) for resuming;
+    ``history`` holds the per-epoch curves of all epochs so far, and is saved next to the
+    checkpoints (``history.json``) so :meth:`restore` brings it back with them.
     """
 
     def __init__(self, model, *, schedule: StaircaseDecay | None = None,
@@ -188,9 +194,13 @@ class Trainer(tf.Module):
         self.checkpoint = tf.train.Checkpoint(**objects)
         self.log_dir = Path(log_dir) if log_dir is not None else None
         self._writers: dict[str, object] = {}
+        self.history: dict[str, list[float]] = {}
         if use_tf_function:
-            self.train_step = tf.function(self._train_step, jit_compile=jit_compile)
-            self._eval_step = tf.function(self._eval_logits)
+            # autograph=False: the step has no data-dependent Python control flow (the one
+            # branch, loss scaling, uses tf.cond), so plain tracing is all it needs.
+            self.train_step = tf.function(self._train_step, jit_compile=jit_compile,
+                                          autograph=False)
+            self._eval_step = tf.function(self._eval_logits, autograph=False)
         else:
             self.train_step = self._train_step
             self._eval_step = self._eval_logits
@@ -259,13 +269,34 @@ class Trainer(tf.Module):
             if images is not None:
                 tf.summary.image("training_images", images, max_outputs=IMAGES_IN_SUMMARY)
 
+    # ---------------------------------------------------------------- checkpoints
+    def restore(self, manager) -> str | None:
+        """Restore the latest checkpoint of ``manager`` (if any) and its history.
+
+        Returns the checkpoint's name, or None for a fresh start. Variables that do not
+        exist yet (a model not called yet, Adam's moments) are restored when created.
+        """
+        path = manager.restore_or_initialize()
+        self.history = {}
+        if path:
+            saved = Path(manager.directory) / HISTORY_FILE
+            if saved.exists():
+                self.history = json.loads(saved.read_text(encoding="utf-8"))
+        return Path(path).name if path else None
+
+    def _save(self, manager) -> None:
+        manager.save(checkpoint_number=int(self.step.numpy()))
+        with atomic_write(Path(manager.directory) / HISTORY_FILE, encoding="utf-8") as h:
+            json.dump(self.history, h)
+
     # ---------------------------------------------------------------- loop
     def fit(self, train_ds, epochs: int, *, val_ds=None, manager=None,
             progress: bool = True, desc: str = "training") -> dict[str, list[float]]:
         """Train until ``epochs`` epochs are done in total (a restored run continues
-        where it stopped). Returns this call's per-epoch history: train ``loss`` and
-        ``accuracy`` (means over the epoch's steps), ``learning_rate`` at the epoch's
-        end, and ``val_loss`` / ``val_accuracy`` if ``val_ds`` is given."""
+        where it stopped). Returns this call's per-epoch history (``self.history`` has all
+        epochs): train ``loss`` and ``accuracy`` (means over the epoch's steps),
+        ``learning_rate`` at the epoch's end, ``val_loss`` / ``val_accuracy`` if
+        ``val_ds`` is given."""
         from tqdm import tqdm
 
         steps_per_epoch = int(train_ds.cardinality())
@@ -299,8 +330,9 @@ class Trainer(tf.Module):
                           int(self.step.numpy()))
             for k, v in row.items():
                 history.setdefault(k, []).append(v)
+                self.history.setdefault(k, []).append(v)
             if manager is not None:
-                manager.save(checkpoint_number=int(self.step.numpy()))
+                self._save(manager)
         bar.close()
         for w in self._writers.values():
             w.flush()

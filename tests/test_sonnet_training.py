@@ -126,8 +126,9 @@ def test_fit_writes_summaries_and_checkpoints_and_resumes(tmp_path):
     model2 = tiny_model()
     trainer2 = T.Trainer(model2, weight_decay=1e-4)
     manager2 = tf.train.CheckpointManager(trainer2.checkpoint, tmp_path / "ckpt", max_to_keep=2)
-    manager2.restore_or_initialize()
+    assert trainer2.restore(manager2) == "ckpt-6"
     assert int(trainer2.step.numpy()) == 6
+    assert trainer2.history == trainer.history and len(trainer2.history["loss"]) == 2
     assert trainer2.fit(ds, 2, progress=False) == {}        # nothing left to do
     images, _ = next(iter(ds))
     np.testing.assert_allclose(model2(images, is_training=False).numpy(),
