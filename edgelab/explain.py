@@ -404,8 +404,6 @@ def _resolve_layer(model, layer):
 
 
 def _search(model, match, prefix=()):
-    import keras
-
     for layer in model.layers:
         if match(layer):
             return [*prefix, layer]
@@ -583,6 +581,16 @@ def rank_correlation(a: np.ndarray, b: np.ndarray) -> float:
     return float(spearmanr(a, b).statistic)
 
 
+def _check_layer_names(model, layer_names) -> None:
+    if isinstance(layer_names, str) or not layer_names:
+        raise ValueError(f"layer_names must be a non-empty list of layer names, "
+                         f"got {layer_names!r}")
+    known = {layer.name for layer in model.layers}
+    unknown = [name for name in layer_names if name not in known]
+    if unknown:
+        raise ValueError(f"layers {unknown} are not top-level layers of {model.name!r}")
+
+
 def randomize_weights(model, layer_names: Sequence[str], seed: int = 0) -> None:
     """Replace, in place, every weight array of the named top-level layers of a Keras model
     by Gaussian noise with that array's own mean and standard deviation.
@@ -592,12 +600,7 @@ def randomize_weights(model, layer_names: Sequence[str], seed: int = 0) -> None:
     another seed on a model restored with ``set_weights`` gives another random draw, without
     rebuilding the model or retracing a ``GradCam`` built on it.
     """
-    if isinstance(layer_names, str) or not layer_names:
-        raise ValueError(f"layer_names must be a non-empty list of layer names, got {layer_names!r}")
-    known = {layer.name for layer in model.layers}
-    unknown = [name for name in layer_names if name not in known]
-    if unknown:
-        raise ValueError(f"layers {unknown} are not top-level layers of {model.name!r}")
+    _check_layer_names(model, layer_names)
     rng = np.random.default_rng(seed)
     for name in layer_names:
         for variable in model.get_layer(name).weights:
@@ -613,12 +616,7 @@ def randomized_copy(model, layer_names: Sequence[str], seed: int = 0):
     :func:`randomize_weights`); the original model is not touched."""
     import keras
 
-    if isinstance(layer_names, str) or not layer_names:
-        raise ValueError(f"layer_names must be a non-empty list of layer names, got {layer_names!r}")
-    known = {layer.name for layer in model.layers}
-    unknown = [name for name in layer_names if name not in known]
-    if unknown:   # fail before the (slow) clone
-        raise ValueError(f"layers {unknown} are not top-level layers of {model.name!r}")
+    _check_layer_names(model, layer_names)   # fail before the (slow) clone
     copy = keras.models.clone_model(model)
     copy.set_weights(model.get_weights())
     randomize_weights(copy, layer_names, seed)

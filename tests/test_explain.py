@@ -269,7 +269,8 @@ def test_overlay_blends_a_colormap_onto_the_image():
     assert np.abs(half - (image.astype(int) + only_heat) / 2).max() <= 1
     with pytest.raises(ValueError, match="alpha must be in"):
         explain.overlay(image, heat, alpha=1.5)
-    np.testing.assert_array_equal(explain.overlay(image / 255.0, heat), explain.overlay(image, heat))
+    np.testing.assert_array_equal(explain.overlay(image / 255.0, heat),
+                                  explain.overlay(image, heat))
     with pytest.raises(ValueError, match=r"uint8, or float in \[0, 1\].*preprocessing"):
         explain.overlay(image.astype(np.float32), heat)
     with pytest.raises(ValueError, match=r"RGB \(H, W, 3\)"):
