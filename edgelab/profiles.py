@@ -40,8 +40,11 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
     },
     # Notebook 03: Grad-CAM.
     "gradcam": {
-        "quick": dict(flower_image_size=128, flower_epochs=2, examples_shown=4),
-        "full": dict(flower_image_size=224, flower_epochs=5, examples_shown=8),
+        # xception_fallback_epochs: only when notebook 02 has not saved its Xception here.
+        "quick": dict(flower_image_size=128, flower_epochs=2, examples_shown=4,
+                      xception_fallback_epochs=3),
+        "full": dict(flower_image_size=224, flower_epochs=5, examples_shown=8,
+                     xception_fallback_epochs=10),
     },
     # Notebook 04: Chainer datasets, multi-head updater, stochastic units.
     "chainer": {
