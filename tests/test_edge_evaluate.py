@@ -55,9 +55,15 @@ def test_batches_match_single_images(coral):
     np.testing.assert_array_equal(batched, single)
 
 
-def test_latency_table(coral):
-    ms = evaluate.latency_table({"small": coral["mobilenet_v1_0.25_128"]}, runs=3, num_threads=1)
-    assert set(ms) == {"small"} and ms["small"] > 0
+def test_latency_table_and_interleaving(coral):
+    models = {"small": coral["mobilenet_v1_0.25_128"], "v2": coral["mobilenet_v2_1.0_224"]}
+    ms = evaluate.latency_table(models, runs=3, num_threads=1)
+    assert list(ms) == ["small", "v2"] and all(v > 0 for v in ms.values())
+    runner = evaluate.TFLiteRunner(models["small"], num_threads=1)
+    with pytest.raises(ValueError, match="2 models but 1 images"):
+        evaluate.interleaved_latency_ms([runner, runner], [np.zeros((128, 128, 3), np.uint8)], 3)
+    with pytest.raises(ValueError, match="runs"):
+        evaluate.interleaved_latency_ms([runner], [np.zeros((128, 128, 3), np.uint8)], 0)
 
 
 @pytest.mark.filterwarnings("ignore:.*tf.lite.Interpreter is deprecated:UserWarning")

@@ -7,7 +7,8 @@ What a deployment decision needs, measured the same way for every variant:
   is turned back into real values with its scale and zero point;
 * **size** of the file in KB (what ships in the app);
 * **latency**: the median of N single-image ``invoke()`` calls after a warm-up, with a
-  configurable number of threads (the median ignores the occasional slow call caused by
+  configurable number of threads; the models being compared take turns call by call, so
+  they see the same machine load (the median ignores the occasional slow call caused by
   other processes on a shared machine).
 
 The interpreter is LiteRT's (``ai_edge_litert``, the successor of ``tf.lite``); if that
@@ -160,23 +161,43 @@ class TFLiteRunner:
                 outs.extend(self._invoke(self._single, chunk[i:i + 1]) for i in range(len(chunk)))
         return self.dequantize_output(np.concatenate(outs))
 
-    def latency_ms(self, image: np.ndarray, runs: int, warmup: int = WARMUP_RUNS) -> float:
-        """Median milliseconds of one ``invoke()`` on one image, over ``runs`` timed calls."""
-        if runs < 1:
-            raise ValueError(f"runs must be >= 1, got {runs}")
+    def prepare_timing(self, image: np.ndarray, warmup: int = WARMUP_RUNS) -> None:
+        """Load one image into the single-image interpreter and run ``warmup`` calls."""
         x = np.asarray(image)
         if x.ndim == len(self.input_shape) - 1:   # one image without the batch axis
             x = x[None]
-        x = self.quantize_input(x)
-        self._single.set_tensor(self.input["index"], x[:1])
+        self._single.set_tensor(self.input["index"], self.quantize_input(x)[:1])
         for _ in range(warmup):
             self._single.invoke()
-        times = []
-        for _ in range(runs):
-            t0 = time.perf_counter()
-            self._single.invoke()
-            times.append(time.perf_counter() - t0)
-        return 1000.0 * statistics.median(times)
+
+    def time_invoke(self) -> float:
+        """Seconds of one ``invoke()`` on the image set by :meth:`prepare_timing`."""
+        t0 = time.perf_counter()
+        self._single.invoke()
+        return time.perf_counter() - t0
+
+    def latency_ms(self, image: np.ndarray, runs: int, warmup: int = WARMUP_RUNS) -> float:
+        """Median milliseconds of one ``invoke()`` on one image, over ``runs`` timed calls."""
+        return interleaved_latency_ms([self], [image], runs, warmup)[0]
+
+
+def interleaved_latency_ms(runners: Sequence[TFLiteRunner], images: Sequence[np.ndarray],
+                           runs: int, warmup: int = WARMUP_RUNS) -> list[float]:
+    """Median single-image latency (ms) of several models, timed in turns: call 1 of
+    every model, then call 2 of every model, and so on. On a shared machine the load
+    changes over seconds; taking turns exposes all models to the same conditions, so
+    their *ratios* stay meaningful even when the absolute times drift."""
+    if runs < 1:
+        raise ValueError(f"runs must be >= 1, got {runs}")
+    if len(runners) != len(images):
+        raise ValueError(f"{len(runners)} models but {len(images)} images")
+    for runner, image in zip(runners, images):
+        runner.prepare_timing(image, warmup)
+    times: list[list[float]] = [[] for _ in runners]
+    for _ in range(runs):
+        for k, runner in enumerate(runners):
+            times[k].append(runner.time_invoke())
+    return [1000.0 * statistics.median(t) for t in times]
 
 
 def accuracy(runner: TFLiteRunner, images: np.ndarray, labels: np.ndarray) -> float:
@@ -198,15 +219,19 @@ def compare(models: Mapping[str, str | os.PathLike], images: np.ndarray, labels:
     import pandas as pd
     from tqdm import tqdm
 
-    rows = []
+    rows, runners = [], []
     for name, path in tqdm(list(models.items()), desc="evaluating", disable=not progress,
                            leave=False):
         runner = TFLiteRunner(path, num_threads)
+        runners.append(runner)
         rows.append({"variant": name, "size_kb": file_kb(path),
                      "accuracy": accuracy(runner, images, labels),
-                     "latency_ms": runner.latency_ms(images[0], runs),
                      "input": str(runner.input_dtype), "output": str(runner.output_dtype)})
+    latencies = interleaved_latency_ms(runners, [images[0]] * len(runners), runs)
+    for row, ms in zip(rows, latencies):
+        row["latency_ms"] = ms
     table = pd.DataFrame(rows).set_index("variant")
+    table = table[["size_kb", "accuracy", "latency_ms", "input", "output"]]
     base = table.iloc[0]
     table["size_ratio"] = table["size_kb"] / base["size_kb"]
     table["latency_ratio"] = table["latency_ms"] / base["latency_ms"]
@@ -245,14 +270,15 @@ def latency_table(models: Mapping[str, str | os.PathLike], images: Mapping[str, 
                   None = None, *, runs: int, num_threads: int | None = None):
     """Latency (ms, median) of models without labelled data (e.g. third-party
     classifiers); ``images``: name -> one input image (zeros of the input shape if absent)."""
-    out = {}
+    runners, inputs = [], []
     for name, path in models.items():
         runner = TFLiteRunner(path, num_threads)
         image = (images or {}).get(name)
         if image is None:
             image = np.zeros(runner.input_shape[1:], runner.input_dtype)
-        out[name] = runner.latency_ms(image, runs)
-    return out
+        runners.append(runner)
+        inputs.append(image)
+    return dict(zip(models, interleaved_latency_ms(runners, inputs, runs)))
 
 
 def top_k(runner: TFLiteRunner, image: np.ndarray, labels: Sequence[str], k: int = 3):
