@@ -48,10 +48,12 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
     },
     # Notebook 04: Chainer datasets, multi-head updater, stochastic units.
     "chainer": {
-        "quick": dict(train_examples=12_000, epochs=2, batch_size=100, vae_epochs=2,
-                      latent_dim=8, variance_samples=200),
-        "full": dict(train_examples=60_000, epochs=10, batch_size=100, vae_epochs=20,
-                     latent_dim=16, variance_samples=1000),
+        "quick": dict(train_examples=20_000, epochs=3, batch_size=100, freeze_iterations=50,
+                      flower_image_size=128, memory_images=200, vae_epochs=5, latent_dim=8,
+                      variance_samples=200, estimator_samples=8),
+        "full": dict(train_examples=60_000, epochs=10, batch_size=100, freeze_iterations=200,
+                     flower_image_size=128, memory_images=1360, vae_epochs=30, latent_dim=16,
+                     variance_samples=1000, estimator_samples=8),
     },
     # Notebook 05: MobileNet from TF Hub, feature extraction and fine-tuning on Flower17.
     "hub": {
