@@ -294,7 +294,8 @@ class Trainer(tf.Module):
             progress: bool = True, desc: str = "training") -> dict[str, list[float]]:
         """Train until ``epochs`` epochs are done in total (a restored run continues
         where it stopped). Returns this call's per-epoch history (``self.history`` has all
-        epochs): train ``loss`` and ``accuracy`` (means over the epoch's steps),
+        epochs): train ``loss`` (cross-entropy without the L2 term, to compare with
+        ``val_loss``) and ``accuracy``, means over the epoch's steps,
         ``learning_rate`` at the epoch's end, ``val_loss`` / ``val_accuracy`` if
         ``val_ds`` is given."""
         from tqdm import tqdm
@@ -305,9 +306,10 @@ class Trainer(tf.Module):
                              "batches (no .repeat() without .take(), no .filter())")
         start_epoch = int(self.step.numpy()) // steps_per_epoch
         history: dict[str, list[float]] = {}
-        todo = max(0, epochs - start_epoch)
-        bar = tqdm(total=todo * steps_per_epoch, desc=desc, unit="step", disable=not progress,
-                   leave=False)
+        # One bar update per epoch: a notebook stores every update, so per-step updates
+        # would fill it with hundreds of lines.
+        bar = tqdm(total=max(0, epochs - start_epoch), desc=desc, unit="epoch",
+                   disable=not progress, leave=False)
         for epoch in range(start_epoch, epochs):
             sums: dict[str, float] = {}
             n = 0
@@ -316,18 +318,22 @@ class Trainer(tf.Module):
                 out = {k: float(v) for k, v in out.items()}
                 step = int(self.step.numpy())
                 self._log("train", out, step, images if i == 0 else None)
-                for k in ("loss", "accuracy"):
-                    sums[k] = sums.get(k, 0.0) + out[k]
+                # the epoch's "loss" is the cross-entropy alone, comparable with val_loss
+                # (TensorBoard gets the total and both parts at every step)
+                for k, src in (("loss", "cross_entropy"), ("accuracy", "accuracy")):
+                    sums[k] = sums.get(k, 0.0) + out[src]
                 n += 1
-                bar.update(1)
-                bar.set_postfix(epoch=epoch + 1, loss=f"{out['loss']:.3f}", refresh=False)
             row = {k: v / n for k, v in sums.items()}
             row["learning_rate"] = float(self.learning_rate.numpy())
             if val_ds is not None:
                 val = self.evaluate(val_ds)
                 row["val_loss"], row["val_accuracy"] = val["loss"], val["accuracy"]
-                self._log("val", {"loss": val["loss"], "accuracy": val["accuracy"]},
+                # same tag names as the train run, so TensorBoard overlays the two curves
+                self._log("val", {"cross_entropy": val["loss"], "accuracy": val["accuracy"]},
                           int(self.step.numpy()))
+            bar.set_postfix({k: f"{v:.3f}" for k, v in row.items() if k != "learning_rate"},
+                            refresh=False)
+            bar.update(1)
             for k, v in row.items():
                 history.setdefault(k, []).append(v)
                 self.history.setdefault(k, []).append(v)

@@ -120,8 +120,13 @@ def test_fit_writes_summaries_and_checkpoints_and_resumes(tmp_path):
     assert "training_images" in tags   # image summaries are tensors in TF2 event files
     assert len(acc.Tensors("learning_rate")) == 6
     val = EventAccumulator(str(tmp_path / "logs" / "val")).Reload()
-    assert {"loss", "accuracy"} <= set(val.Tags()["tensors"])
+    assert {"cross_entropy", "accuracy"} <= set(val.Tags()["tensors"])
 
+    assert trainer.history == history and "history.json" in {p.name for p in
+                                                               (tmp_path / "ckpt").iterdir()}
+    empty = T.Trainer(tiny_model())
+    assert empty.restore(tf.train.CheckpointManager(empty.checkpoint, tmp_path / "none",
+                                                    max_to_keep=1)) is None
     # a fresh model and trainer (as after a kernel restart) pick up where it stopped
     model2 = tiny_model()
     trainer2 = T.Trainer(model2, weight_decay=1e-4)
