@@ -57,8 +57,8 @@ def main() -> None:
            note="goal <= 0.01", source=SOURCE)
     report("edge.mnist.int8_vs_float32.latency_ratio", i8["latency_ms"] / f32["latency_ms"], "x",
            note=f"goal <= 0.6, {threads} threads", source=SOURCE)
-    report("edge.mnist.int8_vs_float32.latency_ratio_1t", i8["latency_1t_ms"] / f32["latency_1t_ms"],
-           "x", note="1 thread", source=SOURCE)
+    report("edge.mnist.int8_vs_float32.latency_ratio_1t",
+           i8["latency_1t_ms"] / f32["latency_1t_ms"], "x", note="1 thread", source=SOURCE)
 
     coral = sources.coral_classifiers()
     for name, ms in evaluate.latency_table(coral, runs=200, num_threads=threads).items():

@@ -47,9 +47,11 @@ class MagnitudePruner:
     already trained). ``batch_size``: fine-tuning batch size.
     """
 
-    def __init__(self, sparsity: float = DEFAULT_SPARSITY, learning_rate: float = 1e-4, batch_size: int = 128):
+    def __init__(self, sparsity: float = DEFAULT_SPARSITY, learning_rate: float = 1e-4,
+                 batch_size: int = 128):
         if not 0.0 <= sparsity < 1.0:
-            raise ValueError(f"sparsity is the fraction of weights to zero, in [0, 1); got {sparsity}")
+            raise ValueError(f"sparsity is the fraction of weights to zero, in [0, 1); "
+                             f"got {sparsity}")
         self.sparsity = sparsity
         self.learning_rate = learning_rate
         self.batch_size = batch_size
@@ -58,7 +60,8 @@ class MagnitudePruner:
     def layers(self, model) -> list:
         found = [layer for layer in model.layers if type(layer).__name__ in PRUNABLE_LAYERS]
         if not found:
-            raise ValueError(f"model {model.name!r} has no Conv2D/Dense/DepthwiseConv2D layer to prune")
+            raise ValueError(f"model {model.name!r} has no Conv2D/Dense/DepthwiseConv2D layer "
+                             "to prune")
         return found
 
     def compute_masks(self, model) -> dict[str, np.ndarray]:

@@ -129,7 +129,8 @@ def representative_dataset(images: np.ndarray) -> Callable[[], Iterator[list[np.
     """The generator factory the converter calibrates with: one float32 image per step."""
     images = np.asarray(images)
     if images.ndim < 2 or len(images) == 0:
-        raise ValueError(f"representative images must be a non-empty batch, got shape {images.shape}")
+        raise ValueError(f"representative images must be a non-empty batch, got shape "
+                         f"{images.shape}")
     if images.dtype != np.float32:
         raise ValueError(f"representative images must be float32 like the model input, "
                          f"got {images.dtype}")

@@ -91,7 +91,9 @@ class TFLiteRunner:
 
     @property
     def name(self) -> str:
-        return Path(self.model).name if not isinstance(self.model, (bytes, bytearray)) else "<bytes>"
+        if isinstance(self.model, (bytes, bytearray)):
+            return "<bytes>"
+        return Path(self.model).name
 
     @property
     def input_dtype(self):

@@ -313,7 +313,8 @@ class TFLiteFile:
         try:
             self._parse(data)
         except TFLiteFormatError as err:
-            raise TFLiteFormatError(f"{source}: truncated or corrupt TFLite file ({err}).") from None
+            raise TFLiteFormatError(
+                f"{source}: truncated or corrupt TFLite file ({err}).") from None
         except (struct.error, IndexError, ValueError, TypeError, UnicodeDecodeError,
                 RecursionError, AttributeError) as err:
             raise TFLiteFormatError(
@@ -374,7 +375,8 @@ class TFLiteFile:
         for i in range(graph.OperatorsLength()):
             layer = self._layer(graph.Operators(i), i)
             self.layers.append(layer)
-            if layer.op == "DEQUANTIZE" and layer.inputs and self.tensors[layer.inputs[0]].is_constant:
+            if (layer.op == "DEQUANTIZE" and layer.inputs
+                    and self.tensors[layer.inputs[0]].is_constant):
                 self.dequantized_from[layer.outputs[0]] = layer.inputs[0]
         for t in self.inputs + self.outputs:
             if not 0 <= t < len(self.tensors):
@@ -477,7 +479,8 @@ class TFLiteFile:
         if not t.is_constant:
             raise ValueError(f"tensor {index} ({t.name!r}) is an activation; it has no stored data")
         if t.dtype not in _NUMPY_TYPES:
-            raise ValueError(f"tensor {index} has type {t.dtype}, which has no NumPy equivalent here")
+            raise ValueError(f"tensor {index} has type {t.dtype}, which has no NumPy "
+                             "equivalent here")
         raw = self._model.Buffers(t.buffer).DataAsNumpy()
         return np.frombuffer(raw.tobytes(), dtype=_NUMPY_TYPES[t.dtype]).reshape(t.shape)
 
@@ -556,7 +559,8 @@ class TFLiteFile:
         return dict(sorted(counts.items()))
 
     def standalone_activations(self) -> dict[str, int]:
-        counts = collections.Counter(layer.op for layer in self.layers if layer.op in ACTIVATION_OPS)
+        counts = collections.Counter(layer.op for layer in self.layers
+                                     if layer.op in ACTIVATION_OPS)
         return dict(sorted(counts.items()))
 
     def batchnorm_like_ops(self) -> list[int]:
@@ -569,7 +573,8 @@ class TFLiteFile:
             if layer.op not in ("MUL", "ADD", "SUB"):
                 continue
             acts = self.activation_inputs(layer)
-            consts = [self.tensors[i] for i in layer.inputs if i >= 0 and self.tensors[i].is_constant]
+            consts = [self.tensors[i] for i in layer.inputs
+                      if i >= 0 and self.tensors[i].is_constant]
             if len(acts) != 1 or len(consts) != 1 or acts[0] not in producer:
                 continue
             src = self.layers[producer[acts[0]]]
@@ -660,8 +665,8 @@ class TFLiteFile:
             f"({s['parameter_bytes'] / max(1, s['file_bytes']):.1%} of the file)",
             "ops: " + ", ".join(f"{k} x{v}" for k, v in s["ops"].items()),
             "tensor dtypes: " + ", ".join(f"{k} x{v}" for k, v in s["tensor_dtypes"].items()),
-            "fused activations: " + (", ".join(f"{k} x{v}" for k, v in s["fused_activations"].items())
-                                     or "none")
+            "fused activations: "
+            + (", ".join(f"{k} x{v}" for k, v in s["fused_activations"].items()) or "none")
             + "; standalone activation ops: " + (", ".join(
                 f"{k} x{v}" for k, v in s["standalone_activations"].items()) or "none"),
             f"BatchNorm folded into convolutions: {'yes' if s['batchnorm_folded'] else 'no'}",
@@ -803,7 +808,8 @@ class TFLiteFile:
         lines.append("}")
         return "\n".join(lines) + "\n"
 
-    def draw(self, layers: Iterable[int] | None = None, *, rows: int = 24, title: str | None = None):
+    def draw(self, layers: Iterable[int] | None = None, *, rows: int = 24,
+             title: str | None = None):
         """Draw the op graph with matplotlib (works without Graphviz): layers top to bottom
         by depth, wrapped into columns of ``rows``; skip connections drawn as arcs.
         Returns the figure."""
@@ -888,7 +894,8 @@ class TFLiteFile:
         ax.set_xlim(min(xs) - col_w / 2, max(xs) + col_w / 2 + 0.3)  # room for skip arcs
         ax.set_ylim(min(ys) - 0.8, max(ys) + 0.8)
         ax.set_axis_off()
-        ax.set_title(title or f"{self.name}: {len(chosen)} of {len(self.layers)} layers", fontsize=10)
+        ax.set_title(title or f"{self.name}: {len(chosen)} of {len(self.layers)} layers",
+                     fontsize=10)
         fig.tight_layout()
         return fig
 
@@ -905,8 +912,9 @@ class TFLiteFile:
         dot = shutil.which("dot")
         with atomic_path(path) as tmp:
             if dot:
-                subprocess.run([dot, f"-T{fmt}", "-o", str(tmp)], input=self.to_dot(layers).encode(),
-                               check=True, capture_output=True)
+                subprocess.run([dot, f"-T{fmt}", "-o", str(tmp)],
+                               input=self.to_dot(layers).encode(), check=True,
+                               capture_output=True)
                 used = "graphviz dot"
             else:
                 import matplotlib.pyplot as plt
@@ -984,7 +992,8 @@ def register(subparsers) -> None:
                     "JSON, Graphviz DOT, or a drawing (Graphviz if installed, else matplotlib).")
     p.add_argument("model", help="the .tflite file")
     p.add_argument("--json", nargs="?", const="-", metavar="FILE",
-                   help="write flatc-style JSON to FILE (or stdout with no FILE) instead of the table")
+                   help="write flatc-style JSON to FILE (or to stdout, instead of the table, "
+                        "with no FILE)")
     p.add_argument("--with-data", action="store_true",
                    help="with --json: include the raw buffer bytes (large)")
     p.add_argument("--dot", metavar="FILE", help="write the op graph as Graphviz DOT text")

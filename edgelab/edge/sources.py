@@ -53,7 +53,8 @@ def flowers_model(image_size: int) -> ModelSource:
     if is_saved_model(hub):
         _, shape, dtype = saved_model_input(hub)
         if len(shape) != 4 or shape[1] is None or dtype != "float32":
-            raise ValueError(f"{hub}: expected a float32 [None,S,S,3] input, found {dtype} {shape}.")
+            raise ValueError(f"{hub}: expected a float32 [None,S,S,3] input, "
+                             f"found {dtype} {shape}.")
         return ModelSource(hub, int(shape[1]), f"Flower17: notebook 05's SavedModel ({hub.name}, "
                                                 f"{shape[1]} px)")
     from edgelab import flowers_classifier
