@@ -9,7 +9,9 @@ Notebook 07's toolbox, one module per concern:
 * :mod:`~edgelab.edge.inspect`: parse a .tflite FlatBuffer into a layer table, a summary,
   Graphviz DOT, a matplotlib drawing and flatc-style JSON (also ``edgelab inspect``);
 * :mod:`~edgelab.edge.compress`: magnitude pruning and knowledge distillation;
-* :mod:`~edgelab.edge.onnx_export`: Keras -> ONNX with tf2onnx, run with onnxruntime.
+* :mod:`~edgelab.edge.onnx_export`: Keras -> ONNX with tf2onnx, run with onnxruntime;
+* :mod:`~edgelab.edge.sources`: the models the lesson converts (from notebooks 01 and 05,
+  or trained here) and its calibration/evaluation images from the data layer.
 
 Importing this package imports nothing heavy; TensorFlow, LiteRT, tflite, tf2onnx and
 onnxruntime are imported inside the functions that need them.
