@@ -36,6 +36,8 @@ Pieces
     ``@cupy:0`` when a GPU is usable, else ``@numpy``.
 :class:`TqdmProgress`
     A trainer extension: a tqdm progress bar over the iterations of ``trainer.run()``.
+:class:`ResumablePlotReport`
+    Chainer's ``PlotReport`` with one fix for resuming from a snapshot (see its docstring).
 
 Because the optimizers are not named ``"main"``, extensions that look up the main
 optimizer by default (``observe_lr``, ``ExponentialShift``) need ``optimizer_name=`` /
@@ -51,7 +53,7 @@ from edgelab.chainer_compat import chainer
 
 import chainer.functions as F  # noqa: E402  (after the NumPy-2 fix above)
 from chainer.dataset import convert  # noqa: E402
-from chainer.training import updaters  # noqa: E402
+from chainer.training import extensions, updaters  # noqa: E402
 
 
 class MultiHeadClassifier(chainer.Chain):
@@ -256,3 +258,20 @@ class TqdmProgress(chainer.training.Extension):
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+
+class ResumablePlotReport(extensions.PlotReport):
+    """``PlotReport`` that also saves *when* it last plotted, so a resumed run plots correctly.
+
+    Chainer 7.8.1's ``PlotReport`` keeps its own interval trigger but snapshots only the
+    plotted points. After ``load_npz(snapshot, trainer)`` the fresh trigger believes no
+    epoch has passed, fires on the first iteration of the resumed run and adds a spurious
+    point (the loss of one batch) at the resume epoch. ``LogReport`` saves its trigger and
+    does not have the problem; this class does the same. Same arguments as ``PlotReport``.
+    """
+
+    def serialize(self, serializer) -> None:
+        super().serialize(serializer)
+        trigger = getattr(self, "_trigger", None)
+        if hasattr(trigger, "serialize"):
+            trigger.serialize(serializer["_trigger"])

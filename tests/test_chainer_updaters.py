@@ -13,7 +13,7 @@ from chainer.training import extensions  # noqa: E402
 
 from edgelab import chainer_multihead as mh  # noqa: E402
 from edgelab.chainer_updaters import (MultiHeadClassifier, MultiHeadUpdater,  # noqa: E402
-                                      TqdmProgress, default_device)
+                                      ResumablePlotReport, TqdmProgress, default_device)
 
 
 def synthetic_tasks(n=240, seed=0):
@@ -144,6 +144,31 @@ def test_snapshot_resume_equals_uninterrupted_training(tmp_path):
     resumed.run()
     a, b = params(straight_model), params(resumed_model)
     assert a.keys() == b.keys() and all(np.allclose(a[k], b[k], atol=1e-6) for k in a)
+
+
+@pytest.mark.parametrize("plot_class, spurious", [(ResumablePlotReport, False),
+                                                  (extensions.PlotReport, True)])
+def test_resumed_plot_report_has_one_point_per_epoch(tmp_path, plot_class, spurious):
+    """Stock PlotReport (Chainer 7.8.1) adds a spurious point right after a resume;
+    ResumablePlotReport saves its trigger with the snapshot and does not."""
+    ds = synthetic_tasks()
+
+    def make(stop):
+        model = small_model()
+        it = chainer.iterators.SerialIterator(ds, 40)
+        trainer = chainer.training.Trainer(MultiHeadUpdater(it, model, optimizers_for(model)),
+                                           (stop, "epoch"), out=str(tmp_path))
+        trainer.extend(plot_class(["main/a/loss"], "epoch", filename="a.png"), name="plot")
+        trainer.extend(extensions.snapshot(filename="snap_{.updater.epoch}"), trigger=(1, "epoch"))
+        return trainer
+
+    make(2).run()
+    resumed = make(4)
+    chainer.serializers.load_npz(tmp_path / "snap_2", resumed)
+    resumed.run()
+    epochs = [x for x, _ in resumed.get_extension("plot")._data["main/a/loss"]]
+    assert (epochs != [1, 2, 3, 4]) is spurious
+    assert (tmp_path / "a.png").exists()
 
 
 def test_optimizers_must_cover_every_part_exactly_once():
