@@ -1,0 +1,389 @@
+"""TF Hub offline: turn a handle into a local SavedModel folder, then fine-tune and save.
+
+TF Hub handles are URLs (tfhub.dev, now redirected to Kaggle Models) that a machine
+without internet cannot reach. :func:`resolve_handle` finds a local copy instead, looking
+in this order and stopping at the first hit:
+
+1. the handle itself as a **local folder** holding a SavedModel;
+2. the **TF Hub cache**: ``$TFHUB_CACHE_DIR/<sha1 of the handle>``, the folder
+   ``tensorflow_hub`` downloads into (its default without the variable:
+   ``<temp dir>/tfhub_modules``), so a model downloaded once on a connected machine and
+   copied along is found;
+3. the **canonical URL**, through ``tensorflow_hub.resolve`` (which downloads into that
+   cache), when the machine is online (skipped when ``EDGELAB_OFFLINE=1``);
+4. for the MobileNet v1 handles in :data:`KNOWN_HANDLES`, **edgelab's own build** from the
+   Keras ImageNet weights in the data layer (see :mod:`edgelab.hub_models`), so the
+   lessons run offline.
+
+If none has it, :class:`HubHandleError` lists every place looked and how to make the
+model available offline.
+
+Hub layers are tf_keras (Keras 2) layers: a process that uses ``hub.KerasLayer`` must set
+``TF_USE_LEGACY_KERAS=1`` before TensorFlow is imported (see ``../shared/PITFALLS.md``).
+The helpers below that build Keras objects (:func:`top_fine_tuner`,
+:func:`save_for_deployment`) expect such a process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import socket
+import tempfile
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, NamedTuple, Sequence
+
+import numpy as np
+
+from edgelab import hub_models
+
+CACHE_VAR = "TFHUB_CACHE_DIR"
+OFFLINE_VAR = "EDGELAB_OFFLINE"
+LEGACY_KERAS_VAR = "TF_USE_LEGACY_KERAS"
+PROBE_TIMEOUT = 5.0  # seconds to wait for the Hub's host before calling the machine offline
+
+HUB_ROOT = "https://tfhub.dev/google/imagenet/"
+CLASSIFIER_HANDLE = HUB_ROOT + "mobilenet_v1_025_128/classification/5"
+FEATURE_VECTOR_HANDLE = HUB_ROOT + "mobilenet_v1_025_128/feature_vector/5"
+# Published TF-Hub handle -> the edgelab module built from the same network's Keras weights.
+KNOWN_HANDLES = {
+    CLASSIFIER_HANDLE: "mobilenet_v1_025_128_classification",
+    FEATURE_VECTOR_HANDLE: "mobilenet_v1_025_128_feature_vector",
+    HUB_ROOT + "mobilenet_v1_025_224/feature_vector/5": "mobilenet_v1_025_224_feature_vector",
+}
+
+
+class HubHandleError(LookupError):
+    """A handle no source could provide; the message (and ``looked``) list where edgelab
+    looked, and the message says how to make the model available offline."""
+
+    def __init__(self, message: str, looked: Sequence["Looked"] = ()):
+        super().__init__(message)
+        self.looked = tuple(looked)
+
+
+class Looked(NamedTuple):
+    """One place :func:`resolve` looked: what kind of place, where exactly, what it found."""
+
+    place: str    # "local folder", "TF Hub cache", "download", "edgelab build"
+    where: str    # a path or URL ("" when not applicable)
+    outcome: str
+
+    def __str__(self) -> str:
+        return f"{self.place}{' ' + self.where if self.where else ''}: {self.outcome}"
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """Where a handle was found: ``path`` (a local SavedModel folder), ``source`` (one of
+    the places: "local folder", "TF Hub cache", "download", "edgelab build") and
+    ``looked``, the places tried before it without success."""
+
+    handle: str
+    path: str
+    source: str
+    looked: tuple[Looked, ...] = field(default=(), compare=False)
+
+
+# --------------------------------------------------------------------------- resolution
+
+def hub_cache_dir() -> Path:
+    """The folder tensorflow_hub caches downloads in: ``$TFHUB_CACHE_DIR`` or its default."""
+    value = os.environ.get(CACHE_VAR, "").strip()
+    return Path(value).expanduser() if value else Path(tempfile.gettempdir()) / "tfhub_modules"
+
+
+def cache_key(handle: str) -> str:
+    """The cache folder name tensorflow_hub uses for ``handle``: sha1 of the handle string."""
+    return hashlib.sha1(handle.encode("utf8")).hexdigest()
+
+
+def is_url(handle: str) -> bool:
+    return urllib.parse.urlparse(handle).scheme in ("http", "https", "gs")
+
+
+def normalize(handle: str) -> str:
+    """The handle without surrounding spaces, a trailing slash or a format query."""
+    handle = handle.strip()
+    if is_url(handle):
+        parts = urllib.parse.urlparse(handle)
+        query = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query) if k != "tf-hub-format"]
+        handle = urllib.parse.urlunparse(parts._replace(query=urllib.parse.urlencode(query)))
+        handle = handle.rstrip("/")
+    return handle
+
+
+def is_saved_model(folder: str | os.PathLike) -> bool:
+    folder = Path(folder)
+    return (folder / "saved_model.pb").is_file() or (folder / "saved_model.pbtxt").is_file()
+
+
+def offline() -> bool:
+    return os.environ.get(OFFLINE_VAR, "").strip().lower() in ("1", "true", "yes")
+
+
+def reachable(url: str, timeout: float = PROBE_TIMEOUT) -> tuple[bool, str]:
+    """Can we open a TCP connection to ``url``'s host? ``(answer, reason)``; never raises."""
+    parts = urllib.parse.urlparse(url)
+    port = parts.port or (443 if parts.scheme in ("https", "gs") else 80)
+    host = parts.hostname or ""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True, ""
+    except OSError as err:
+        return False, f"{host}:{port} is not reachable ({err.strerror or err})"
+
+
+def _check_handle(handle) -> str:
+    if isinstance(handle, os.PathLike):
+        handle = os.fspath(handle)
+    if not isinstance(handle, str):
+        raise TypeError(f"a Hub handle is a URL or a folder path (str), got {type(handle).__name__}")
+    if not handle.strip():
+        raise ValueError("the Hub handle is empty; pass a tfhub.dev / Kaggle URL or a folder")
+    return handle
+
+
+def resolve(handle: str | os.PathLike, *, online: bool | None = None,
+            build: bool = True) -> Resolved:
+    """Find ``handle`` locally (see the module docstring for the order) -> :class:`Resolved`.
+
+    ``online=None`` means: try the URL unless ``EDGELAB_OFFLINE=1``; ``online=False``
+    never touches the network. ``build=False`` skips edgelab's own builds.
+    """
+    raw = _check_handle(handle)
+    handle = normalize(raw)
+    looked: list[Looked] = []
+
+    # 1. a local folder
+    if not is_url(handle):
+        folder = Path(handle).expanduser()
+        if folder.is_dir() and is_saved_model(folder):
+            return Resolved(handle, str(folder), "local folder", tuple(looked))
+        looked.append(Looked("local folder", str(folder),
+                             "exists but holds no saved_model.pb" if folder.is_dir() else
+                             "is a file, not a SavedModel folder" if folder.exists() else
+                             "does not exist"))
+    else:
+        looked.append(Looked("local folder", "", "the handle is a URL, not a folder"))
+
+    # 2. the TF Hub cache (tensorflow_hub names folders by the sha1 of the handle as typed)
+    cache = hub_cache_dir()
+    env = (f"${CACHE_VAR}" if os.environ.get(CACHE_VAR, "").strip()
+           else f"{CACHE_VAR} is not set: tensorflow_hub's default")
+    for key in dict.fromkeys([raw.strip(), handle]):
+        candidate = cache / cache_key(key)
+        if candidate.is_dir() and is_saved_model(candidate):
+            return Resolved(handle, str(candidate), "TF Hub cache", tuple(looked))
+        looked.append(Looked("TF Hub cache", f"{candidate} ({env})",
+                             "exists but holds no saved_model.pb" if candidate.is_dir()
+                             else "not there"))
+
+    # 3. the canonical URL, through tensorflow_hub's own resolver
+    if is_url(handle):
+        want_online = (not offline()) if online is None else online
+        if not want_online:
+            why = f"{OFFLINE_VAR}=1" if online is None else "online=False"
+            looked.append(Looked("download", handle, f"skipped ({why})"))
+        else:
+            ok, reason = reachable(handle)
+            if not ok:
+                looked.append(Looked("download", handle, reason))
+            else:
+                try:
+                    import tensorflow_hub as hub
+
+                    return Resolved(handle, str(hub.resolve(handle)), "download", tuple(looked))
+                except Exception as err:  # noqa: BLE001 - urllib, TF and Hub raise many types
+                    looked.append(Looked("download", handle,
+                                         f"failed ({type(err).__name__}: {err})"))
+    else:
+        looked.append(Looked("download", "", "not a URL"))
+
+    # 4. edgelab's own build of a known MobileNet handle
+    name = KNOWN_HANDLES.get(handle)
+    if name is None:
+        looked.append(Looked("edgelab build", "", "edgelab builds only the handles "
+                             + ", ".join(KNOWN_HANDLES)))
+    elif not build:
+        looked.append(Looked("edgelab build", name, "skipped (build=False)"))
+    else:
+        from edgelab.datasets.cache import DataError
+
+        try:
+            return Resolved(handle, str(hub_models.build(name)), "edgelab build", tuple(looked))
+        except DataError as err:
+            looked.append(Looked("edgelab build", name,
+                                 f"the MobileNet weights are not available ({err})"))
+
+    raise HubHandleError(_not_found_message(handle, looked), looked)
+
+
+def resolve_handle(handle: str | os.PathLike, *, online: bool | None = None,
+                   build: bool = True) -> str:
+    """The local SavedModel folder for ``handle`` (a str, ready for ``hub.KerasLayer``)."""
+    return resolve(handle, online=online, build=build).path
+
+
+def _not_found_message(handle: str, looked: Sequence[Looked]) -> str:
+    places = "\n".join(f"  {i}. {line}" for i, line in enumerate(looked, 1))
+    cache = hub_cache_dir()
+    return (
+        f"cannot find the TF Hub model {handle!r}. Looked in:\n{places}\n"
+        "To make it available offline, do one of:\n"
+        f"  - on a machine with internet, run  TFHUB_CACHE_DIR={cache} python -c "
+        f"\"import tensorflow_hub as hub; print(hub.resolve('{handle}'))\"  and copy "
+        f"{cache}/{cache_key(handle)} to this machine's {CACHE_VAR} (set {CACHE_VAR} to the "
+        "folder you copy into);\n"
+        "  - or download the model's archive from Kaggle Models (tfhub.dev redirects there), "
+        "extract it, and pass the extracted folder (the one with saved_model.pb) as the handle;\n"
+        "  - or use one of the handles edgelab builds itself from the data layer's weights "
+        f"({', '.join(KNOWN_HANDLES)}); they need the MobileNet weights, so set EDGELAB_MIRROR "
+        "to the data mirror (e.g. export EDGELAB_MIRROR=../shared/data) if they are not cached.")
+
+
+# --------------------------------------------------------------------------- images
+
+def to_hub_input(image, size: int):
+    """An RGB uint8 image -> float32 [1, size, size, 3] in [0, 1], as Hub image modules take.
+
+    The central square is cropped first (ImageNet's evaluation convention), so the subject
+    is not squashed, then resized with antialiasing.
+    """
+    import tensorflow as tf
+
+    image = np.asarray(image)
+    if image.ndim != 3 or image.shape[-1] != 3:
+        raise ValueError(f"expected an RGB image (H, W, 3), got shape {image.shape}")
+    h, w = image.shape[:2]
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    square = image[top:top + side, left:left + side]
+    scale = 255.0 if image.dtype == np.uint8 else 1.0
+    resized = tf.image.resize(square.astype(np.float32) / scale, (size, size), antialias=True)
+    return tf.clip_by_value(resized, 0.0, 1.0)[None]
+
+
+def top_k(logits, labels: Sequence[str], k: int = 5) -> list[tuple[str, float]]:
+    """The ``k`` most probable ``(label, probability)`` pairs of one row of logits."""
+    logits = np.asarray(logits, np.float64).reshape(-1)
+    if len(labels) != len(logits):
+        raise ValueError(f"{len(logits)} logits but {len(labels)} labels; a TF-Hub ImageNet "
+                         "classifier has 1001 outputs (background first): use "
+                         "samples.imagenet_labels()")
+    probs = np.exp(logits - logits.max())
+    probs /= probs.sum()
+    order = np.argsort(-probs, kind="stable")[:k]
+    return [(labels[i], float(probs[i])) for i in order]
+
+
+# --------------------------------------------------------------------------- fine-tuning
+
+def require_legacy_keras() -> None:
+    """Raise a clear error unless this process runs tf_keras as ``tf.keras``."""
+    import tensorflow as tf
+
+    legacy = tf.keras.layers.Layer.__module__.startswith("tf_keras")
+    if os.environ.get(LEGACY_KERAS_VAR) != "1" or not legacy:
+        raise RuntimeError(
+            "hub.KerasLayer is a tf_keras (Keras 2) layer, and this process runs Keras 3 as "
+            f"tf.keras. Set {LEGACY_KERAS_VAR}=1 before TensorFlow is first imported (in a "
+            "notebook: first line of the first cell, then restart the kernel).")
+
+
+def top_blocks(num_blocks: int) -> list[str]:
+    """Layer names of MobileNet's last ``num_blocks`` depthwise-separable blocks."""
+    total = len(hub_models.BLOCKS)
+    if not 0 <= num_blocks <= total:
+        raise ValueError(f"MobileNet v1 has {total} blocks; num_blocks must be 0..{total}, "
+                         f"got {num_blocks}")
+    names = []
+    for i in range(total - num_blocks + 1, total + 1):
+        names += [f"conv_dw_{i}", f"conv_dw_{i}_bn", f"conv_pw_{i}", f"conv_pw_{i}_bn"]
+    return names
+
+
+def select_variables(variables: Iterable, layer_names: Iterable[str]) -> list:
+    """The variables of the layers ``layer_names`` (names like ``conv_pw_13/kernel:0``)."""
+    wanted = set(layer_names)
+    return [v for v in variables if v.name.split("/", 1)[0] in wanted]
+
+
+def top_fine_tuner(model, variables: Sequence):
+    """Wrap a tf_keras ``model`` so that ``fit`` trains only ``variables``.
+
+    ``hub.KerasLayer(trainable=True)`` makes *every* variable of the module trainable;
+    fine-tuning only the top of a backbone means updating a chosen subset. The wrapper's
+    ``train_step`` computes gradients for ``variables`` only (the rest keep their values,
+    though batch norm in the trainable module still runs in training mode). Compile and
+    fit the wrapper; save the inner ``model``.
+    """
+    require_legacy_keras()
+    import tensorflow as tf
+    import tf_keras
+
+    chosen = list(variables)
+    if not chosen:
+        raise ValueError("top_fine_tuner needs at least one variable to train")
+    trainable = {v.ref() for v in model.trainable_variables}
+    stray = [v.name for v in chosen if v.ref() not in trainable]
+    if stray:
+        raise ValueError(f"these variables are not trainable variables of {model.name!r}: "
+                         f"{stray[:3]}; build the Hub layer with trainable=True")
+
+    class TopFineTuner(tf_keras.Model):
+        def __init__(self, inner):
+            super().__init__(name=f"{inner.name}_top")
+            self.inner = inner
+
+        def call(self, inputs, training=None):
+            return self.inner(inputs, training=training)
+
+        def train_step(self, data):
+            x, y = data
+            with tf.GradientTape() as tape:
+                y_pred = self(x, training=True)
+                loss = self.compute_loss(x, y, y_pred)
+            grads = tape.gradient(loss, chosen)
+            self.optimizer.apply_gradients(zip(grads, chosen))
+            return self.compute_metrics(x, y, y_pred, None)
+
+    return TopFineTuner(model)
+
+
+def count_params(variables: Iterable) -> int:
+    return int(sum(int(v.shape.num_elements()) for v in variables))
+
+
+# --------------------------------------------------------------------------- saving
+
+def save_for_deployment(model, dest: str | os.PathLike, image_size: int) -> Path:
+    """Save a tf_keras model as a SavedModel folder ``dest``, atomically.
+
+    The folder has a ``serving_default`` signature taking float32 ``[None, S, S, 3]`` in
+    [0, 1] and returning ``{"logits": ...}``, which TFLite's ``from_saved_model`` (notebook
+    07, in a Keras 3 process) converts. It is written to a temporary folder and renamed
+    into place when complete.
+    """
+    require_legacy_keras()
+    import tensorflow as tf
+
+    dest = Path(dest)
+    spec = tf.TensorSpec([None, image_size, image_size, 3], tf.float32, name="images")
+
+    @tf.function(input_signature=[spec])
+    def serve(images):
+        return {"logits": model(images, training=False)}
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent))
+    try:
+        model.save(str(tmp), save_format="tf", signatures={"serving_default": serve})
+        hub_models.replace_dir(tmp, dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return dest
