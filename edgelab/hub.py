@@ -354,6 +354,30 @@ def top_fine_tuner(model, variables: Sequence):
     return TopFineTuner(model)
 
 
+def epoch_progress(description: str = "epochs"):
+    """A tf_keras callback: one tqdm bar over the epochs, with the latest metrics on it.
+
+    Keras' ``verbose=2`` prints two lines an epoch under tf_keras; one bar keeps notebook
+    outputs short. Use with ``fit(..., verbose=0, callbacks=[epoch_progress()])``.
+    """
+    require_legacy_keras()
+    import tf_keras
+    from tqdm.auto import tqdm
+
+    class EpochProgress(tf_keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.bar = tqdm(total=self.params.get("epochs"), desc=description, unit="epoch")
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.bar.set_postfix({k: f"{v:.3f}" for k, v in (logs or {}).items()}, refresh=False)
+            self.bar.update(1)
+
+        def on_train_end(self, logs=None):
+            self.bar.close()
+
+    return EpochProgress()
+
+
 def count_params(variables: Iterable) -> int:
     return int(sum(int(v.shape.num_elements()) for v in variables))
 

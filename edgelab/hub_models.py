@@ -30,6 +30,9 @@ it loads the same under Keras 3 and under tf_keras. Batch normalization is real 
 modes: ``training=True`` normalizes with the batch's statistics and updates the moving
 averages (momentum :data:`BATCH_NORM_MOMENTUM`, like Keras), ``training=False`` uses the
 moving averages. ``hub.KerasLayer`` passes ``training=True`` only when it is trainable.
+The extra argument ``batch_norm_training=False`` (``hub.KerasLayer(..., arguments=
+dict(batch_norm_training=False))``) keeps batch norm in inference mode while the weights
+train, which is what fine-tuning on a small data set wants (notebook 05).
 """
 
 from __future__ import annotations

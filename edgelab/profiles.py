@@ -58,10 +58,10 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
     # Notebook 05: MobileNet from TF Hub, feature extraction and fine-tuning on Flower17.
     "hub": {
         "quick": dict(image_size=128, batch_size=32, head_epochs=10, head_learning_rate=1e-2,
-                      finetune_blocks=2, finetune_epochs=2, finetune_learning_rate=1e-3,
+                      finetune_blocks=4, finetune_epochs=2, finetune_learning_rate=1e-4,
                       accuracy_goal=0.80),
-        "full": dict(image_size=224, batch_size=32, head_epochs=12, head_learning_rate=1e-2,
-                     finetune_blocks=6, finetune_epochs=8, finetune_learning_rate=1e-3,
+        "full": dict(image_size=224, batch_size=32, head_epochs=10, head_learning_rate=1e-2,
+                     finetune_blocks=13, finetune_epochs=12, finetune_learning_rate=1e-4,
                      accuracy_goal=0.90),
     },
     # Notebook 06: line-art extraction.
