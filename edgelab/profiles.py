@@ -58,11 +58,11 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
     # Notebook 05: MobileNet from TF Hub, feature extraction and fine-tuning on Flower17.
     "hub": {
         "quick": dict(image_size=128, batch_size=32, head_epochs=10, head_learning_rate=1e-2,
-                      finetune_blocks=4, finetune_epochs=2, finetune_learning_rate=1e-4,
+                      finetune_blocks=9, finetune_epochs=4, finetune_learning_rate=2e-4,
                       accuracy_goal=0.80),
         "full": dict(image_size=224, batch_size=32, head_epochs=10, head_learning_rate=1e-2,
-                     finetune_blocks=13, finetune_epochs=12, finetune_learning_rate=1e-4,
-                     accuracy_goal=0.90),
+                     finetune_blocks=9, finetune_epochs=25, finetune_learning_rate=5e-4,
+                     accuracy_goal=0.88),
     },
     # Notebook 06: line-art extraction.
     "lineart": {
