@@ -71,7 +71,7 @@ def load_or_train(image_size: int = 128, epochs: int = 10, batch_size: int = 32)
     train_ds = flowers17.dataset(files, labels, image_size=image_size, batch_size=batch_size,
                                  shuffle=True, augment_images=True)
     model = build(image_size)
-    train(model, train_ds, epochs=epochs)
+    train(model, train_ds, epochs=epochs, verbose=2)  # one line per epoch: progress, compactly
     with atomic_path(path) as tmp:
         model.save(tmp)
     return model, f"trained here: frozen MobileNet features + new head, {epochs} epochs on the train split"

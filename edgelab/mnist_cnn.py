@@ -55,11 +55,15 @@ def compile_model(model, learning_rate: float, steps: int | None = None, jit_com
     return model
 
 
+FALLBACK_FILE = "mnist_cnn_quick.keras"
+
+
 def load_or_train(epochs: int = 1, examples: int = 20_000, batch_size: int = 128):
     """The model notebook 01 saved, or (if that notebook has not run) a quickly trained one.
 
     Later lessons (Grad-CAM, quantization) need *a* trained MNIST CNN; they must not
-    depend on the order in which a learner opens notebooks.
+    depend on the order in which a learner opens notebooks. The quick model is saved
+    under its own name, so it is never mistaken for notebook 01's.
     Returns ``(model, source)`` where source says which of the two it is.
     """
     import keras
@@ -69,11 +73,15 @@ def load_or_train(epochs: int = 1, examples: int = 20_000, batch_size: int = 128
 
     path: Path = paths.model_path(MODEL_FILE)
     if path.exists():
-        return keras.models.load_model(path), f"loaded {path.name} saved by notebook 01"
+        return keras.models.load_model(path), f"loaded {path.name}, saved by notebook 01"
+    fallback = paths.model_path(FALLBACK_FILE)
+    note = f"{epochs} epoch(s) on {examples} images, because notebook 01 has not been run"
+    if fallback.exists():
+        return keras.models.load_model(fallback), f"loaded {fallback.name}: trained earlier for {note}"
     (x, y), _ = mnist.load()
     model = compile_model(build_model(), 1e-3, steps=epochs * math.ceil(examples / batch_size))
     model.fit(mnist.dataset(x[:examples], y[:examples], batch_size, shuffle=True),
-              epochs=epochs, verbose=0)
-    with atomic_path(path) as tmp:
+              epochs=epochs, verbose=2)
+    with atomic_path(fallback) as tmp:
         model.save(tmp)
-    return model, f"trained here for {epochs} epoch(s) on {examples} images (notebook 01 not run yet)"
+    return model, f"trained here for {note}"

@@ -115,7 +115,8 @@ def execute_notebook(src: Path, dest: Path, *, cwd: Path, progress: bool = True,
     for i in code_cells:  # start clean: no stale outputs survive a failed run
         nb.cells[i].outputs, nb.cells[i].execution_count = [], None
     client = NotebookClient(nb, timeout=cell_timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(cwd)}}, allow_errors=False)
+                            resources={"metadata": {"path": str(cwd)}}, allow_errors=False,
+                            coalesce_streams=True)
     start = time.perf_counter()
     bar = tqdm(total=len(code_cells), desc=src.stem, unit="cell", disable=not progress,
                leave=True, dynamic_ncols=True)
