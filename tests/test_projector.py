@@ -32,7 +32,8 @@ def test_writes_four_files_that_agree(tmp_path):
     assert meta[1:4] == ["image_0000.jpg\t0\tred", "image_0001.jpg\t1\tgreen",
                          "image_0002.jpg\t2\tblue"]
     assert len(meta) == 11
-    cv2 = pytest.importorskip("cv2")
+    import cv2
+
     sprite = cv2.imread(str(out["sprite"]))[..., ::-1]
     assert sprite.shape == (4 * 16, 4 * 16, 3)       # ceil(sqrt(10)) = 4 tiles a side
     # tile 2 (row 0, column 2) is the blue image; tile 10+ stays black
@@ -45,7 +46,6 @@ def test_writes_four_files_that_agree(tmp_path):
 
 
 def test_tensorboards_projector_plugin_reads_it(tmp_path):
-    pytest.importorskip("tensorflow", reason="the projector plugin reads files with tf.io")
     from tensorboard.backend.event_processing import plugin_event_multiplexer  # noqa: F401
     from tensorboard.plugins import base_plugin
     from tensorboard.plugins.projector.projector_plugin import ProjectorPlugin
@@ -98,7 +98,8 @@ def test_tabs_and_newlines_in_names_do_not_break_the_tsv(tmp_path):
 
 
 def test_pca_matches_sklearn_up_to_sign_and_is_deterministic():
-    decomposition = pytest.importorskip("sklearn.decomposition")
+    from sklearn import decomposition
+
     x = np.random.default_rng(0).normal(size=(50, 6)) * np.array([5, 3, 1, 1, 1, 1])
     ours = P.pca_2d(x)
     ref = decomposition.PCA(2).fit_transform(x)
@@ -109,7 +110,6 @@ def test_pca_matches_sklearn_up_to_sign_and_is_deterministic():
 
 
 def test_tsne_and_scatter():
-    pytest.importorskip("sklearn")
     vectors, labels, _, _ = example(n=30, d=4)
     pts = P.tsne_2d(vectors, seed=0)
     assert pts.shape == (30, 2)

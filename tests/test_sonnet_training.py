@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-tf = pytest.importorskip("tensorflow", reason="the training loop needs TensorFlow")
+import tensorflow as tf  # noqa: E402
 
 from edgelab import sonnet_training as T  # noqa: E402
 from edgelab import xception as X  # noqa: E402
@@ -31,7 +31,8 @@ def synthetic_dataset(n=48, size=72, batch=16, seed=0):
 # --------------------------------------------------------------------------- schedule
 
 def test_staircase_halves_every_n_steps_like_keras_exponential_decay():
-    keras = pytest.importorskip("keras")
+    import keras
+
     sched = T.StaircaseDecay(1e-3, 0.5, 100)
     ref = keras.optimizers.schedules.ExponentialDecay(1e-3, 100, 0.5, staircase=True)
     steps = [0, 1, 99, 100, 101, 250, 999, 1000]
