@@ -14,7 +14,7 @@ STAMP    := $(VENV)/.edgelab-installed
 TEST_OUT := build/test-outputs
 PYTEST_ARGS ?=
 
-.PHONY: setup curriculum test unit notebooks-test notebooks bench readme lab constraints clean
+.PHONY: setup curriculum test unit notebooks-test notebooks bench readme record-run lab constraints clean
 
 setup: $(STAMP)
 
@@ -51,6 +51,11 @@ bench: setup
 
 readme: setup
 	$(VENV)/bin/edgelab results --readme README.md benchmarks/results.jsonl
+
+# Keep a curriculum run's figures (accuracies, minutes) with the benchmarks' ones, so the
+# README table shows them: make record-run OUT=runs/quick && make readme
+record-run: setup
+	$(VENV)/bin/edgelab results benchmarks/results.jsonl --add $(OUT)/results.jsonl
 
 lab: setup
 	$(VENV)/bin/jupyter lab notebooks

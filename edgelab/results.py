@@ -127,6 +127,33 @@ def markdown_table(rows: Iterable[dict]) -> str:
     return "\n".join(lines)
 
 
+def grouped_markdown(rows: Iterable[dict]) -> str:
+    """The README's form: one collapsible table per lesson (the key's first part)."""
+    newest = latest(rows)
+    groups: dict[str, list[dict]] = {}
+    for (key, _), row in sorted(newest.items()):
+        groups.setdefault(key.split(".", 1)[0], []).append(row)
+    if not groups:
+        return markdown_table([])
+    parts = []
+    for lesson, group in groups.items():
+        parts += [f"<details><summary><b>{lesson}</b>: {len(group)} figures</summary>", "",
+                  markdown_table(group), "", "</details>", ""]
+    return "\n".join(parts).rstrip()
+
+
+def add_rows(target: str | os.PathLike, sources: Iterable[str | os.PathLike]) -> int:
+    """Append the rows of results files ``sources`` to ``target`` (skipping rows it has)."""
+    target = Path(target)
+    have = {json.dumps(r, sort_keys=True) for r in load(target)}
+    new = [json.dumps(r, sort_keys=True) for f in sources for r in load(f)]
+    new = [line for line in dict.fromkeys(new) if line not in have]
+    if new:
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write("".join(line + "\n" for line in new))
+    return len(new)
+
+
 def update_readme(readme: str | os.PathLike, rows: Iterable[dict]) -> bool:
     """Replace the generated results block in ``readme``; return True if it changed."""
     from edgelab.atomic import atomic_write
@@ -137,7 +164,7 @@ def update_readme(readme: str | os.PathLike, rows: Iterable[dict]) -> bool:
         raise ValueError(f"{path} has no results block; add the lines\n{README_BEGIN}\n{README_END}")
     head, rest = text.split(README_BEGIN, 1)
     _, tail = rest.split(README_END, 1)
-    new = f"{head}{README_BEGIN}\n{markdown_table(rows)}\n{README_END}{tail}"
+    new = f"{head}{README_BEGIN}\n{grouped_markdown(rows)}\n{README_END}{tail}"
     if new == text:
         return False
     with atomic_write(path, encoding="utf-8") as handle:
@@ -151,11 +178,16 @@ def register(subparsers) -> None:
     p.add_argument("files", nargs="*", help="results files (default: benchmarks/results.jsonl)")
     p.add_argument("--readme", metavar="README", nargs="?", const="README.md",
                    help="rewrite the results table in README (default README.md)")
+    p.add_argument("--add", metavar="RUN_RESULTS", nargs="+",
+                   help="append a run's results.jsonl to the files given (or benchmarks/results.jsonl)")
     p.set_defaults(func=_cli)
 
 
 def _cli(args) -> int:
     files = args.files or ["benchmarks/results.jsonl"]
+    if args.add:
+        for target in files:
+            print(f"{target}: {add_rows(target, args.add)} rows added")
     rows = [r for f in files for r in load(f)]
     if args.readme:
         changed = update_readme(args.readme, rows)

@@ -229,6 +229,11 @@ def run(notebooks: list[Path], *, profile: str, out: Path, resume: bool = False,
         r = execute_notebook(nb_path.resolve(), dest, cwd=nb_path.resolve().parent,
                              progress=progress)
         runs.append(r)
+        if r.status == "ok":  # the run's own figures, next to the notebooks' ones
+            results.record(f"run.{nb_path.stem}.minutes", round(r.seconds / 60, 2), "min",
+                           source="edgelab run")
+            results.record(f"run.{nb_path.stem}.peak_memory", r.peak_rss_mb, "MB",
+                           source="edgelab run")
         state = "ok" if r.status == "ok" else f"FAILED at cell {r.failed_cell}: {r.error}"
         print(f"{nb_path.name}: {state} ({r.seconds:.0f} s, peak {r.peak_rss_mb:.0f} MB)")
         with atomic_write(status_file, encoding="utf-8") as handle:
@@ -236,6 +241,9 @@ def run(notebooks: list[Path], *, profile: str, out: Path, resume: bool = False,
                        [v for k, v in previous.items() if k not in {x.notebook for x in runs}]},
                       handle, indent=1)
     total = time.perf_counter() - start
+    if runs and all(r.status == "ok" for r in runs) and not previous:
+        results.record(f"run.all_{len(runs)}_notebooks.minutes", round(total / 60, 2), "min",
+                       source="edgelab run")
     report = write_report(out, runs, profile, total)
     return runs, report
 

@@ -134,6 +134,16 @@ def test_update_readme_replaces_only_the_block(tmp_path):
     text = readme.read_text()
     assert text.startswith("intro\n") and text.endswith("end\n") and "| `a.b` | 1.50 | ms |" in text
     assert not results.update_readme(readme, rows)
+    assert "<summary><b>a</b>: 1 figures</summary>" in text
+
+
+def test_add_rows_appends_only_new_rows(tmp_path):
+    run, store = tmp_path / "run.jsonl", tmp_path / "store.jsonl"
+    results.record("x.one", 1, file=run)
+    results.record("x.two", 2, file=run)
+    assert results.add_rows(store, [run]) == 2
+    assert results.add_rows(store, [run]) == 0
+    assert [r["key"] for r in results.load(store)] == ["x.one", "x.two"]
 
 
 def test_readme_results_table_is_generated_from_benchmarks():
@@ -144,7 +154,7 @@ def test_readme_results_table_is_generated_from_benchmarks():
     text = (root / "README.md").read_text()
     block = text.split(results.README_BEGIN, 1)[1].split(results.README_END, 1)[0]
     rows = results.load(root / "benchmarks" / "results.jsonl")
-    assert block.strip() == results.markdown_table(rows).strip(), \
+    assert block.strip() == results.grouped_markdown(rows).strip(), \
         "README results table is stale: run `make readme`"
 
 
