@@ -24,9 +24,17 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-PIP=("$PY" -m pip install --disable-pip-version-check --progress-bar off -c "$ROOT/constraints.txt")
+CONSTRAINTS="$ROOT/constraints.txt"
 QUIET=()
-[ "$COLAB" = 1 ] && QUIET=(-q)
+if [ "$COLAB" = 1 ]; then
+  QUIET=(-q)
+  # Colab's own Jupyter front end runs on its ipykernel/tornado/jupyter packages: keep the
+  # pins of the ML stack, leave the notebook machinery Colab ships with alone.
+  CONSTRAINTS=$(mktemp)
+  grep -viE '^(ipykernel|ipython|ipython-pygments-lexers|jupyter[-_a-z]*|notebook[-_a-z]*|nbclient|nbconvert|nbformat|tornado|traitlets|pyzmq|comm|debugpy|matplotlib-inline|prompt[-_]toolkit|jedi|parso)==' \
+    "$ROOT/constraints.txt" > "$CONSTRAINTS"
+fi
+PIP=("$PY" -m pip install --disable-pip-version-check --progress-bar off -c "$CONSTRAINTS")
 
 if [ "$COLAB" = 1 ]; then
   BEFORE=$("$PY" -c 'import numpy; print(numpy.__version__)' 2>/dev/null || echo none)
