@@ -136,6 +136,16 @@ def grouped_markdown(rows: Iterable[dict]) -> str:
     if not groups:
         return markdown_table([])
     parts = []
+    for (key, profile), row in sorted(newest.items()):
+        if key.startswith("run.all_") and key.endswith(".minutes"):
+            n = key.split("_")[1]
+            parts.append(f"- whole curriculum ({n} notebooks), **{profile}** profile: "
+                         f"**{_fmt(row['value'])} min** on {row.get('hardware', '?')} "
+                         f"({row.get('time', '')[:10]})")
+    profiles_seen = sorted({p for _, p in newest})
+    parts.append(f"- profiles measured: {', '.join(profiles_seen)}; figures of the full profile "
+                 "appear only where a full run was made (see each row's profile column)")
+    parts.append("")
     for lesson, group in groups.items():
         parts += [f"<details><summary><b>{lesson}</b>: {len(group)} figures</summary>", "",
                   markdown_table(group), "", "</details>", ""]
