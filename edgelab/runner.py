@@ -241,7 +241,9 @@ def run(notebooks: list[Path], *, profile: str, out: Path, resume: bool = False,
                        [v for k, v in previous.items() if k not in {x.notebook for x in runs}]},
                       handle, indent=1)
     total = time.perf_counter() - start
-    if runs and all(r.status == "ok" for r in runs) and not previous:
+    # A total is only a curriculum figure when several notebooks ran in one go; a single
+    # notebook's minutes are already recorded above.
+    if len(runs) > 1 and all(r.status == "ok" for r in runs) and not previous:
         results.record(f"run.all_{len(runs)}_notebooks.minutes", round(total / 60, 2), "min",
                        source="edgelab run")
     report = write_report(out, runs, profile, total)
