@@ -11,19 +11,16 @@ import pytest
 
 from edgelab.edge import inspect as ins
 
+# The three v1 models differ only in width and input size: same graph, same op counts.
+V1_OPS = {"CONV_2D": 15, "DEPTHWISE_CONV_2D": 13, "AVERAGE_POOL_2D": 1, "RESHAPE": 1,
+          "SOFTMAX": 1}
 CORAL = {
     "mobilenet_v1_0.25_128_quant.tflite": dict(bytes=525_598, size=128, layers=31, tensors=89,
-                                                ops={"CONV_2D": 15, "DEPTHWISE_CONV_2D": 13,
-                                                     "AVERAGE_POOL_2D": 1, "RESHAPE": 1,
-                                                     "SOFTMAX": 1}, relu6=27),
+                                                ops=V1_OPS, relu6=27),
     "mobilenet_v1_0.5_160_quant.tflite": dict(bytes=1_392_846, size=160, layers=31, tensors=89,
-                                              ops={"CONV_2D": 15, "DEPTHWISE_CONV_2D": 13,
-                                                   "AVERAGE_POOL_2D": 1, "RESHAPE": 1,
-                                                   "SOFTMAX": 1}, relu6=27),
+                                              ops=V1_OPS, relu6=27),
     "mobilenet_v1_0.75_192_quant.tflite": dict(bytes=2_652_542, size=192, layers=31, tensors=89,
-                                               ops={"CONV_2D": 15, "DEPTHWISE_CONV_2D": 13,
-                                                    "AVERAGE_POOL_2D": 1, "RESHAPE": 1,
-                                                    "SOFTMAX": 1}, relu6=27),
+                                               ops=V1_OPS, relu6=27),
     "mobilenet_v2_1.0_224_quant.tflite": dict(bytes=3_610_798, size=224, layers=66, tensors=174,
                                               ops={"CONV_2D": 36, "DEPTHWISE_CONV_2D": 17,
                                                    "ADD": 10, "AVERAGE_POOL_2D": 1, "RESHAPE": 1,
