@@ -15,6 +15,24 @@ from pathlib import Path
 from typing import IO, Iterator
 
 
+def _default_mode() -> int:
+    """The permissions ``open()`` would give a new file (0o666 less the umask).
+
+    ``mkstemp`` creates its files private (0o600); the finished file should look like any
+    other file the user writes, readable by the group and others where the umask allows.
+    """
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def move_into_place(tmp: Path, dest: Path) -> None:
+    """Give a finished temporary file normal permissions and rename it to ``dest``."""
+    if Path(tmp).is_file():
+        os.chmod(tmp, _default_mode())
+    os.replace(tmp, dest)
+
+
 def temp_path_for(dest: Path) -> Path:
     """A fresh, unused temporary path in ``dest``'s folder (the folder is created)."""
     dest = Path(dest)
@@ -41,7 +59,7 @@ def atomic_path(dest: str | os.PathLike) -> Iterator[Path]:
     tmp = Path(name)
     try:
         yield tmp
-        os.replace(tmp, dest)
+        move_into_place(tmp, dest)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()

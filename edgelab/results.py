@@ -127,6 +127,22 @@ def markdown_table(rows: Iterable[dict]) -> str:
     return "\n".join(lines)
 
 
+def _runs_table(newest: dict[tuple[str, str], dict]) -> str:
+    """One line per notebook run (``run.<notebook>.minutes`` / ``.peak_memory``) and profile."""
+    lines = ["| notebook run | profile | wall time | peak memory | measured on | date |",
+             "|---|---|---:|---:|---|---|"]
+    for (key, profile), row in sorted(newest.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        if not key.startswith("run.") or not key.endswith(".minutes") or key.startswith("run.all_"):
+            continue
+        notebook = key[len("run."):-len(".minutes")]
+        memory = newest.get((f"run.{notebook}.peak_memory", profile))
+        memory_text = f"{memory['value']:,.0f} MB" if memory else ""
+        lines.append(f"| {notebook} | {profile} | {row['value']:.1f} min | "
+                     f"{memory_text} | "
+                     f"{row.get('hardware', '')} | {row.get('time', '')[:10]} |")
+    return "\n".join(lines) if len(lines) > 2 else ""
+
+
 def grouped_markdown(rows: Iterable[dict]) -> str:
     """The README's form: one collapsible table per lesson (the key's first part)."""
     newest = latest(rows)
@@ -145,7 +161,7 @@ def grouped_markdown(rows: Iterable[dict]) -> str:
     profiles_seen = sorted({p for _, p in newest})
     parts.append(f"- profiles measured: {', '.join(profiles_seen)}; figures of the full profile "
                  "appear only where a full run was made (see each row's profile column)")
-    parts.append("")
+    parts += ["", _runs_table(newest), ""]
     for lesson, group in groups.items():
         parts += [f"<details><summary><b>{lesson}</b>: {len(group)} figures</summary>", "",
                   markdown_table(group), "", "</details>", ""]

@@ -146,6 +146,18 @@ def test_add_rows_appends_only_new_rows(tmp_path):
     assert [r["key"] for r in results.load(store)] == ["x.one", "x.two"]
 
 
+def test_readme_block_has_one_line_per_notebook_run_and_profile():
+    row = dict(hardware="cpu x2", time="2026-01-02T00:00:00+00:00", source="edgelab run")
+    rows = [dict(row, key="run.01_mnist.minutes", value=1.94, unit="min", profile="quick"),
+            dict(row, key="run.01_mnist.peak_memory", value=1192.4, unit="MB", profile="quick"),
+            dict(row, key="run.01_mnist.minutes", value=8.3, unit="min", profile="full"),
+            dict(row, key="run.all_2_notebooks.minutes", value=3.5, unit="min", profile="quick")]
+    text = results.grouped_markdown(rows)
+    assert "| 01_mnist | quick | 1.9 min | 1,192 MB | cpu x2 | 2026-01-02 |" in text
+    assert "| 01_mnist | full | 8.3 min |  | cpu x2 | 2026-01-02 |" in text
+    assert "whole curriculum (2 notebooks), **quick** profile: **3.50 min** on cpu x2" in text
+
+
 def test_readme_results_table_is_generated_from_benchmarks():
     """The README's table must equal what `edgelab results --readme` would write."""
     root = paths.project_root()
@@ -177,3 +189,41 @@ def test_cli_data_list_and_fetch(home, mirror, monkeypatch, capsys):
 def test_python_dash_m_and_console_script():
     out = subprocess.run([sys.executable, "-m", "edgelab", "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "data" in out.stdout and "results" in out.stdout
+
+
+# --------------------------------------------------------------------------- atomic writes
+
+def test_atomic_write_replaces_whole_file_with_normal_permissions(tmp_path):
+    import os
+
+    from edgelab.atomic import atomic_write
+
+    dest = tmp_path / "sub" / "table.tsv"
+    with atomic_write(dest) as handle:
+        handle.write("a\t1\n")
+    assert dest.read_text() == "a\t1\n"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert dest.stat().st_mode & 0o777 == 0o666 & ~umask   # not mkstemp's private 0o600
+    assert [p.name for p in dest.parent.iterdir()] == ["table.tsv"]
+
+
+def test_atomic_write_failure_keeps_the_old_file_and_no_temp(tmp_path):
+    from edgelab.atomic import atomic_path, atomic_write
+
+    dest = tmp_path / "model.keras"
+    dest.write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_write(dest) as handle:
+            handle.write("half")
+            raise RuntimeError("interrupted")
+    with pytest.raises(KeyboardInterrupt):
+        with atomic_path(dest) as tmp:
+            assert tmp.name.endswith(".part.keras")   # libraries that check the suffix accept it
+            tmp.write_text("half")
+            raise KeyboardInterrupt
+    assert dest.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["model.keras"]
+    with pytest.raises(ValueError, match="write mode"):
+        with atomic_write(dest, "r"):
+            pass

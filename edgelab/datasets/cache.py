@@ -27,7 +27,7 @@ from pathlib import Path, PurePosixPath
 from typing import Iterable
 
 from edgelab import paths
-from edgelab.atomic import temp_path_for
+from edgelab.atomic import move_into_place, temp_path_for
 from edgelab.datasets import registry
 from edgelab.datasets.registry import Dataset, RemoteFile
 
@@ -164,7 +164,7 @@ def fetch_file(f: RemoteFile, *, progress: bool = True, dataset: str = "",
                 tried.append(f"{source}: checksum mismatch ({algorithm} {got}, expected {want}); "
                              "the downloaded bytes were deleted")
                 continue
-            os.replace(tmp, dest)
+            move_into_place(tmp, dest)
             return dest
         except Exception as err:  # noqa: BLE001 - every failure is reported below
             tried.append(f"{source}: {_short_reason(err)}")
