@@ -140,7 +140,18 @@ def _runs_table(newest: dict[tuple[str, str], dict]) -> str:
         lines.append(f"| {notebook} | {profile} | {row['value']:.1f} min | "
                      f"{memory_text} | "
                      f"{row.get('hardware', '')} | {row.get('time', '')[:10]} |")
-    return "\n".join(lines) if len(lines) > 2 else ""
+    if len(lines) == 2:
+        return ""
+    by_profile: dict[str, set[str]] = {}
+    for key, profile in newest:
+        if key.startswith("run.") and key.endswith(".minutes") and not key.startswith("run.all_"):
+            by_profile.setdefault(profile, set()).add(key[len("run."):-len(".minutes")])
+    everything = set().union(*by_profile.values())
+    for profile, done in sorted(by_profile.items()):
+        if everything - done:
+            lines += ["", f"No **{profile}**-profile run recorded yet for: "
+                      f"{', '.join(sorted(everything - done))}."]
+    return "\n".join(lines)
 
 
 def grouped_markdown(rows: Iterable[dict]) -> str:

@@ -156,6 +156,9 @@ def test_readme_block_has_one_line_per_notebook_run_and_profile():
     assert "| 01_mnist | quick | 1.9 min | 1,192 MB | cpu x2 | 2026-01-02 |" in text
     assert "| 01_mnist | full | 8.3 min |  | cpu x2 | 2026-01-02 |" in text
     assert "whole curriculum (2 notebooks), **quick** profile: **3.50 min** on cpu x2" in text
+    assert "No **full**-profile run" not in text
+    text = results.grouped_markdown(rows + [dict(rows[0], key="run.02_flowers.minutes")])
+    assert "No **full**-profile run recorded yet for: 02_flowers." in text
 
 
 def test_readme_results_table_is_generated_from_benchmarks():
