@@ -159,8 +159,9 @@ def grouped_markdown(rows: Iterable[dict]) -> str:
     newest = latest(rows)
     groups: dict[str, list[dict]] = {}
     for (key, _), row in sorted(newest.items()):
-        groups.setdefault(key.split(".", 1)[0], []).append(row)
-    if not groups:
+        if not key.startswith("run."):   # notebook runs get their own table below
+            groups.setdefault(key.split(".", 1)[0], []).append(row)
+    if not newest:
         return markdown_table([])
     parts = []
     for (key, profile), row in sorted(newest.items()):

@@ -157,6 +157,7 @@ def test_readme_block_has_one_line_per_notebook_run_and_profile():
     assert "| 01_mnist | full | 8.3 min |  | cpu x2 | 2026-01-02 |" in text
     assert "whole curriculum (2 notebooks), **quick** profile: **3.50 min** on cpu x2" in text
     assert "No **full**-profile run" not in text
+    assert "<b>run</b>" not in text   # not repeated as a group of figures
     text = results.grouped_markdown(rows + [dict(rows[0], key="run.02_flowers.minutes")])
     assert "No **full**-profile run recorded yet for: 02_flowers." in text
 
