@@ -128,29 +128,25 @@ def markdown_table(rows: Iterable[dict]) -> str:
 
 
 def _runs_table(newest: dict[tuple[str, str], dict]) -> str:
-    """One line per notebook run (``run.<notebook>.minutes`` / ``.peak_memory``) and profile."""
+    """One line per notebook run (``run.<notebook>.minutes`` / ``.peak_memory``) and profile,
+    then the notebooks that one profile has run and another has not."""
+    runs = {(key[len("run."):-len(".minutes")], profile): row
+            for (key, profile), row in newest.items()
+            if key.startswith("run.") and key.endswith(".minutes") and not key.startswith("run.all_")}
+    if not runs:
+        return ""
     lines = ["| notebook run | profile | wall time | peak memory | measured on | date |",
              "|---|---|---:|---:|---|---|"]
-    for (key, profile), row in sorted(newest.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        if not key.startswith("run.") or not key.endswith(".minutes") or key.startswith("run.all_"):
-            continue
-        notebook = key[len("run."):-len(".minutes")]
+    for (notebook, profile), row in sorted(runs.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         memory = newest.get((f"run.{notebook}.peak_memory", profile))
         memory_text = f"{memory['value']:,.0f} MB" if memory else ""
-        lines.append(f"| {notebook} | {profile} | {row['value']:.1f} min | "
-                     f"{memory_text} | "
+        lines.append(f"| {notebook} | {profile} | {row['value']:.1f} min | {memory_text} | "
                      f"{row.get('hardware', '')} | {row.get('time', '')[:10]} |")
-    if len(lines) == 2:
-        return ""
-    by_profile: dict[str, set[str]] = {}
-    for key, profile in newest:
-        if key.startswith("run.") and key.endswith(".minutes") and not key.startswith("run.all_"):
-            by_profile.setdefault(profile, set()).add(key[len("run."):-len(".minutes")])
-    everything = set().union(*by_profile.values())
-    for profile, done in sorted(by_profile.items()):
-        if everything - done:
-            lines += ["", f"No **{profile}**-profile run recorded yet for: "
-                      f"{', '.join(sorted(everything - done))}."]
+    notebooks = {notebook for notebook, _ in runs}
+    for profile in sorted({profile for _, profile in runs}):
+        missing = sorted(n for n in notebooks if (n, profile) not in runs)
+        if missing:
+            lines += ["", f"No **{profile}**-profile run recorded yet for: {', '.join(missing)}."]
     return "\n".join(lines)
 
 
