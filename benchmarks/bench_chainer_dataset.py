@@ -40,8 +40,8 @@ def _steady_rate(make_iterator, batches: int) -> float:
 
 
 def main() -> None:
-    from edgelab.chainer_compat import chainer
-    from edgelab import chainer_datasets as cd
+    from edgelab.chainer.compat import chainer
+    from edgelab.chainer import datasets as cd
 
     src = "bench_chainer_dataset"
     with tempfile.TemporaryDirectory() as tmp:

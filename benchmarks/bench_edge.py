@@ -24,7 +24,7 @@ def main() -> None:
     import os
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from edgelab import mnist_cnn
+    from edgelab.mnist import cnn as mnist_cnn
     from edgelab.edge import convert, evaluate, sources
     from edgelab.edge import inspect as inspect_tflite
 

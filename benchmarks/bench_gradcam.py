@@ -7,7 +7,7 @@ each as one compiled ``tf.function`` call that ends with the result in NumPy:
 
 * ``forward_backward``: the logits, then the gradient of the top-class logit with respect
   to the input image (a full backward pass through every layer, as a saliency map needs);
-* ``gradcam`` / ``gradcam++``: ``edgelab.explain.GradCam(model)(images)``, everything the
+* ``gradcam`` / ``gradcam++``: ``edgelab.gradcam.GradCam(model)(images)``, everything the
   user-facing call does (class choice, resize to the input, normalisation).
 
 Models: the ImageNet MobileNet (0.25, 128 px) of the notebook, and the Flower17 classifier
@@ -46,7 +46,7 @@ def _forward_backward(model):
 def _measure(name: str, model, images_full) -> None:
     import tensorflow as tf
 
-    from edgelab import explain
+    from edgelab import gradcam as explain
 
     fwd_bwd = _forward_backward(model)
     cams = {method: explain.GradCam(model, method=method) for method in explain.METHODS}
@@ -73,7 +73,8 @@ def main() -> None:
     import os
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from edgelab import flowers_classifier, imagenet
+    from edgelab.hub import flowers_classifier
+    from edgelab.gradcam import imagenet
     from edgelab.datasets import samples
 
     photos = [samples.load_image(name) for name in samples.SAMPLE_IMAGES]

@@ -25,7 +25,7 @@ def main() -> None:
     import numpy as np
     import tensorflow as tf
 
-    from edgelab import hub_models
+    from edgelab.hub import offline as hub_models
     from edgelab.datasets import samples
 
     with tempfile.TemporaryDirectory() as tmp:

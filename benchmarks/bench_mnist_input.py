@@ -24,7 +24,7 @@ def main() -> None:
     import keras
     import tensorflow as tf
 
-    from edgelab import mnist_cnn
+    from edgelab.mnist import cnn as mnist_cnn
     from edgelab.datasets import mnist
 
     (x, y), _ = mnist.load()

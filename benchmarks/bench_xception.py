@@ -2,7 +2,7 @@
 
 The same Xception (quick-profile sizes: image size, width multiplier, middle blocks,
 batch size) and the same real Flower17 batch, trained with the same
-:class:`edgelab.sonnet_training.Trainer` step three ways in one process:
+:class:`edgelab.xception.training.Trainer` step three ways in one process:
 
 * eager - the step runs op by op in Python;
 * ``tf.function`` - traced once into a graph;
@@ -26,9 +26,10 @@ def main() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow as tf
 
-    from edgelab import profiles, sonnet_training
+    from edgelab.core import profiles
+    from edgelab.xception import training as sonnet_training
     from edgelab.datasets import flowers17
-    from edgelab.seeding import seed_everything
+    from edgelab.core.seeding import seed_everything
 
     S = profiles.sizes("xception", "quick")
     files, labels = flowers17.load("train")

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from edgelab import results
+from edgelab.core import results
 
 RESULTS_FILE = Path(__file__).resolve().parent / "results.jsonl"
 

@@ -1,15 +1,35 @@
 """edgelab: the small shared package the edgelab notebooks import.
 
-It owns what more than one lesson needs (data, profiles, devices, plots, results) so
-that notebooks hold the lesson and nothing else. Importing it is cheap: TensorFlow,
-Sonnet and Chainer are imported only by the modules that use them.
+The package reads as the curriculum's table of contents: one subpackage per lesson, and
+the machinery every lesson shares next to them.
+
+    core/       profiles, paths, atomic writes, seeding, results (imports no TensorFlow)
+    run/        ``edgelab run``, the notebook convention, the command line
+    datasets/   the verified data layer (MNIST, Flower17, weights, sample images)
+    devices.py  the accelerator and the distribution strategy
+    plots.py    image grids and training curves
+    notebook.py ``edgelab.notebook.start``, the first line of every notebook
+    mnist/      01 - the CNN and the XLA op check
+    xception/   02 - Xception in Sonnet 2, its training loop, the embedding projector
+    gradcam/    03 - Grad-CAM and Grad-CAM++, overlays, sanity checks
+    chainer/    04 - Chainer on NumPy 2, lazy datasets, multi-head updater, stochastic units
+    hub/        05 - TF Hub handles and offline modules, transfer learning
+    lineart/    06 - line-art extraction, the batch tool, synthetic test art
+    edge/       07 - conversion, quantization, evaluation, reading .tflite files
+
+Dependencies point one way: lessons use ``core``, ``datasets``, ``devices`` and ``plots``;
+``core`` uses nothing else of edgelab; a lesson that needs another lesson's trained model
+gets it through that lesson's documented ``load_or_train`` function, never its internals.
+Importing ``edgelab`` is cheap: TensorFlow, Sonnet and Chainer are imported only by the
+modules that use them.
 """
 
-__version__ = "0.1.0"
+from edgelab.core.project import VERSION as __version__
 
-from edgelab import notebook, paths, profiles  # noqa: E402
-from edgelab.profiles import sizes  # noqa: E402
-from edgelab.results import record  # noqa: E402
-from edgelab.seeding import seed_everything  # noqa: E402
+from edgelab import notebook  # noqa: E402
+from edgelab.core import paths, profiles  # noqa: E402
+from edgelab.core.profiles import sizes  # noqa: E402
+from edgelab.core.results import record  # noqa: E402
+from edgelab.core.seeding import seed_everything  # noqa: E402
 
 __all__ = ["__version__", "notebook", "paths", "profiles", "sizes", "record", "seed_everything"]

@@ -2,6 +2,6 @@
 
 import sys
 
-from edgelab.cli import main
+from edgelab.run.cli import main
 
 sys.exit(main())

@@ -20,8 +20,9 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from edgelab import __version__, paths, profiles, results
-from edgelab.seeding import DEFAULT_SEED, seed_everything
+from edgelab.core.project import VERSION
+from edgelab.core import paths, profiles, results
+from edgelab.core.seeding import DEFAULT_SEED, seed_everything
 
 # Modules whose Python warnings are about their own internals, not the lesson.
 _NOISY = ("tensorflow", "keras", "tf_keras", "tensorflow_hub", "sonnet", "absl", "chainer",
@@ -82,7 +83,7 @@ def start(lesson: str, *, tensorflow: bool = True, seed: int = DEFAULT_SEED,
     lab = Lab(lesson=lesson, profile=profiles.current(), seed=seed, out=paths.lesson_dir(lesson))
     if banner:
         note = "the real lesson" if lab.profile == "full" else "small sizes for CI and a first look"
-        print(f"edgelab {__version__} | profile: {lab.profile} ({note}) | seed {seed}\n"
+        print(f"edgelab {VERSION} | profile: {lab.profile} ({note}) | seed {seed}\n"
               f"outputs: {lab.out}")
     return lab
 

@@ -50,7 +50,7 @@ def home(tmp_path, monkeypatch) -> Path:
 def shared_home(monkeypatch, mirror) -> Path:
     """The default (persistent) edgelab home with the mirror set: real data, fetched once."""
     monkeypatch.setenv("EDGELAB_MIRROR", str(mirror))
-    from edgelab import paths
+    from edgelab.core import paths
 
     return paths.home()
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edgelab.chainer_compat import chainer
-from edgelab import chainer_datasets as cd
+from edgelab.chainer.compat import chainer
+from edgelab.chainer import datasets as cd
 
 
 def _png(path: Path, image: np.ndarray) -> Path:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edgelab.chainer_compat import chainer
+from edgelab.chainer.compat import chainer
 import chainer.functions as F  # noqa: E402
 
-from edgelab import stochastic as st  # noqa: E402
+from edgelab.chainer import stochastic as st  # noqa: E402
 
 A = np.float32(0.5)
 

@@ -7,12 +7,12 @@ import copy
 import numpy as np
 import pytest
 
-from edgelab.chainer_compat import chainer
+from edgelab.chainer.compat import chainer
 import chainer.links as L  # noqa: E402
 from chainer.training import extensions  # noqa: E402
 
-from edgelab import chainer_multihead as mh  # noqa: E402
-from edgelab.chainer_updaters import (MultiHeadClassifier, MultiHeadUpdater,  # noqa: E402
+from edgelab.chainer import multihead as mh  # noqa: E402
+from edgelab.chainer.updaters import (MultiHeadClassifier, MultiHeadUpdater,  # noqa: E402
                                       ResumablePlotReport, TqdmProgress, default_device)
 
 

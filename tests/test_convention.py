@@ -1,4 +1,4 @@
-"""Every notebook follows the convention written down in edgelab.convention."""
+"""Every notebook follows the convention written down in edgelab.run.convention."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from edgelab import convention
-from edgelab.project import colab_url
+from edgelab.run import convention
+from edgelab.core.project import colab_url
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))

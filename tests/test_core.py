@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 import edgelab
-from edgelab import devices, paths, profiles, results
-from edgelab.cli import main as cli_main
+from edgelab import devices
+from edgelab.core import machine, paths, profiles, results
+from edgelab.run.cli import main as cli_main
 
 
 # --------------------------------------------------------------------------- profiles
@@ -99,9 +100,9 @@ def test_named_but_absent_tpu_falls_back(monkeypatch):
 
 
 def test_hardware_description():
-    h = devices.hardware()
+    h = machine.hardware()
     assert h["cpu_count"] >= 1 and "accelerator" in h
-    assert "x" in devices.hardware_line()
+    assert f"x{h['cpu_count']}" in machine.hardware_line()
 
 
 # --------------------------------------------------------------------------- results
@@ -200,7 +201,7 @@ def test_python_dash_m_and_console_script():
 def test_atomic_write_replaces_whole_file_with_normal_permissions(tmp_path):
     import os
 
-    from edgelab.atomic import atomic_write
+    from edgelab.core.atomic import atomic_write
 
     dest = tmp_path / "sub" / "table.tsv"
     with atomic_write(dest) as handle:
@@ -213,7 +214,7 @@ def test_atomic_write_replaces_whole_file_with_normal_permissions(tmp_path):
 
 
 def test_atomic_write_failure_keeps_the_old_file_and_no_temp(tmp_path):
-    from edgelab.atomic import atomic_path, atomic_write
+    from edgelab.core.atomic import atomic_path, atomic_write
 
     dest = tmp_path / "model.keras"
     dest.write_text("old")

@@ -119,7 +119,7 @@ def test_compare_table_and_ratios(setup):
 
 
 def test_record_table(setup, tmp_path, monkeypatch):
-    from edgelab import results
+    from edgelab.core import results
 
     monkeypatch.setenv("EDGELAB_RESULTS", str(tmp_path / "r.jsonl"))
     table = evaluate.compare(setup["files"], setup["x"][:50], setup["y"][:50], runs=2,

@@ -231,7 +231,7 @@ def test_cli_table_json_dot_png(coral_paths, tmp_path, capsys, monkeypatch):
     import matplotlib
 
     matplotlib.use("Agg")
-    from edgelab.cli import main
+    from edgelab.run.cli import main
 
     path = str(coral_paths["mobilenet_v1_0.25_128_quant.tflite"])
     assert main(["inspect", path]) == 0
@@ -252,7 +252,7 @@ def test_cli_table_json_dot_png(coral_paths, tmp_path, capsys, monkeypatch):
 
 
 def test_cli_bad_file(tmp_path, capsys):
-    from edgelab.cli import main
+    from edgelab.run.cli import main
 
     bad = tmp_path / "model.tflite"
     bad.write_bytes(b"not a model at all, just text")

@@ -1,4 +1,4 @@
-"""Grad-CAM (edgelab.explain) and the ImageNet MobileNet it explains (edgelab.imagenet).
+"""Grad-CAM (edgelab.gradcam) and the ImageNet MobileNet it explains (edgelab.gradcam.imagenet).
 
 The small models here are built so the right answer is known in closed form: for global
 average pooling followed by a linear layer, Grad-CAM's channel weights are the linear
@@ -11,7 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edgelab import explain, imagenet
+from edgelab import gradcam as explain
+from edgelab.gradcam import cam
+from edgelab.gradcam import imagenet
 
 tf = pytest.importorskip("tensorflow")
 keras = pytest.importorskip("keras")
@@ -234,7 +236,7 @@ def test_gradcam_plus_plus_weights_match_the_paper_formula():
     denominator = 2 * g2 + features.sum(axis=(1, 2), keepdims=True) * g3
     a = np.where(denominator != 0, g2 / np.where(denominator != 0, denominator, 1), 0)
     expected = (a * np.maximum(grads, 0)).sum(axis=(1, 2))
-    got = explain._gradcam_plus_plus_weights(tf.constant(features), tf.constant(grads)).numpy()
+    got = cam._gradcam_plus_plus_weights(tf.constant(features), tf.constant(grads)).numpy()
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
 
 
@@ -248,10 +250,10 @@ def test_gradcam_plus_plus_map_shape_range_and_difference():
 
 def test_gradcam_reuses_one_explainer_per_model():
     model = _gap_dense()
-    first = explain._cached(model, None, "gradcam")
-    assert explain._cached(model, None, "gradcam") is first
-    assert explain._cached(model, None, "gradcam++") is not first
-    assert explain._cached(_gap_dense(), None, "gradcam") is not first
+    first = cam._cached(model, None, "gradcam")
+    assert cam._cached(model, None, "gradcam") is first
+    assert cam._cached(model, None, "gradcam++") is not first
+    assert cam._cached(_gap_dense(), None, "gradcam") is not first
 
 
 # --------------------------------------------------------------------------- pictures
@@ -447,7 +449,7 @@ def test_matches_tf_keras_vis(mobilenet, photos):
 
 
 def test_real_flower_model_nested_backbone(shared_home):
-    from edgelab import flowers_classifier
+    from edgelab.hub import flowers_classifier
 
     model = flowers_classifier.build(96)
     images = _images(2, 96)

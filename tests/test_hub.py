@@ -1,4 +1,4 @@
-"""edgelab.hub and edgelab.hub_models: handle resolution, the offline Hub builds, fine-tuning.
+"""edgelab.hub and edgelab.hub.offline: handle resolution, the offline Hub builds, fine-tuning.
 
 Most tests run in this (Keras 3) process with plain TensorFlow. ``hub.KerasLayer`` needs
 tf_keras, which must be chosen before TensorFlow is imported, so the tests that use it run
@@ -18,7 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edgelab import hub, hub_models
+from edgelab import hub
+from edgelab.hub import offline as hub_models
+from edgelab.hub import resolve as hub_resolve
 
 ROOT = Path(__file__).resolve().parent.parent
 UNKNOWN = "https://tfhub.dev/google/no_such_model/1"
@@ -217,7 +219,7 @@ def test_resolution_order(hub_home, tmp_path, monkeypatch):
 
     calls = []
     downloaded = _fake_saved_model(tmp_path / "downloaded")
-    monkeypatch.setattr(hub, "reachable", lambda url, timeout=5.0: (True, ""))
+    monkeypatch.setattr(hub_resolve, "reachable", lambda url, timeout=5.0: (True, ""))
     monkeypatch.setattr(tensorflow_hub, "resolve", lambda h: calls.append(h) or str(downloaded))
     r = hub.resolve(hub.FEATURE_VECTOR_HANDLE, online=True)
     assert (r.source, r.path, calls) == ("download", str(downloaded), [hub.FEATURE_VECTOR_HANDLE])
@@ -231,7 +233,7 @@ def test_resolution_order(hub_home, tmp_path, monkeypatch):
 
 
 def test_unreachable_handle_lists_every_place_and_the_fix(hub_home, tmp_path, monkeypatch):
-    monkeypatch.setattr(hub, "reachable",
+    monkeypatch.setattr(hub_resolve, "reachable",
                         lambda url, timeout=5.0: (False, "tfhub.dev:443 is not reachable (no DNS)"))
     with pytest.raises(hub.HubHandleError) as err:
         hub.resolve_handle(UNKNOWN, online=True)

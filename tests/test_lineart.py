@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from edgelab import lineart as L
-from edgelab import synthetic_art as S
-from edgelab.cli import main as cli_main
+from edgelab.lineart import synthetic as S
+from edgelab.run.cli import main as cli_main
 
 
 def _canvas(h=40, w=40, value=230):
@@ -382,6 +382,6 @@ def test_importing_lineart_does_not_import_opencv():
     import subprocess
     import sys
 
-    code = "import sys, edgelab.lineart, edgelab.synthetic_art; print('cv2' in sys.modules)"
+    code = "import sys, edgelab.lineart, edgelab.lineart.synthetic; print('cv2' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

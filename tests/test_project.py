@@ -46,7 +46,7 @@ def test_chainer_build_steps_on_every_path():
     assert "python=3.11" in deps and "chainer=7.8.1" in deps
     pip_section = next(d["pip"] for d in deps if isinstance(d, dict))
     assert "-c constraints.txt" in pip_section
-    from edgelab.convention import setup_cell_source
+    from edgelab.run.convention import setup_cell_source
 
     assert "tools/install.sh --colab" in setup_cell_source()
     assert "bash tools/install.sh" in (ROOT / "Makefile").read_text()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edgelab import projector as P
+from edgelab.xception import projector as P
 
 CLASSES = ["red", "green", "blue"]
 

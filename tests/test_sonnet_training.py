@@ -10,7 +10,7 @@ import pytest
 
 import tensorflow as tf  # noqa: E402
 
-from edgelab import sonnet_training as T  # noqa: E402
+from edgelab.xception import training as T  # noqa: E402
 from edgelab import xception as X  # noqa: E402
 
 

@@ -10,7 +10,7 @@ import numpy as np
 
 
 def test_numpy_patch_restores_exactly_two_names():
-    from edgelab import chainer_compat
+    from edgelab.chainer import compat as chainer_compat
 
     assert chainer_compat.patch_numpy() == []  # already applied at import, idempotent
     assert np.float is float
@@ -18,7 +18,7 @@ def test_numpy_patch_restores_exactly_two_names():
 
 
 def test_chainer_and_tensorflow_train_in_one_process():
-    from edgelab.chainer_compat import chainer
+    from edgelab.chainer.compat import chainer
     import chainer.functions as F
     import chainer.links as L
     import keras
@@ -64,13 +64,13 @@ def test_chainer_and_tensorflow_train_in_one_process():
 
 def test_importing_chainer_first_is_caught():
     """A fresh process that imports chainer without edgelab fails the way PITFALLS says,
-    and edgelab.chainer_compat explains what to do instead of failing obscurely."""
+    and edgelab.chainer.compat explains what to do instead of failing obscurely."""
     code = textwrap.dedent("""
         try:
             import chainer
         except AttributeError as err:
             print("plain import fails:", "sctypes" in str(err))
-        from edgelab.chainer_compat import chainer
+        from edgelab.chainer.compat import chainer
         print("via edgelab:", chainer.__version__)
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

@@ -26,8 +26,8 @@ import zlib
 from pathlib import Path, PurePosixPath
 from typing import Iterable
 
-from edgelab import paths
-from edgelab.atomic import move_into_place, temp_path_for
+from edgelab.core import paths
+from edgelab.core.atomic import move_into_place, temp_path_for
 from edgelab.datasets import registry
 from edgelab.datasets.registry import Dataset, RemoteFile
 

@@ -211,7 +211,7 @@ class Converter:
         the model is exported to a SavedModel once. Returns variant -> path."""
         from tqdm import tqdm
 
-        from edgelab.atomic import atomic_path
+        from edgelab.core.atomic import atomic_path
 
         for v in variants:
             self._check(v, representative)

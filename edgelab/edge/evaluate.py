@@ -305,7 +305,7 @@ def int8_vs_float32(table) -> dict[str, float]:
 def record_table(model: str, table) -> None:
     """Hand every figure of a :func:`compare` table to the run report as
     ``edge.<model>.<variant>.<size_kb|accuracy|latency_ms>`` plus the int8/float32 ratios."""
-    from edgelab import record
+    from edgelab.core.results import record
 
     for variant, row in table.iterrows():
         record(f"edge.{model}.{variant}.size_kb", float(row["size_kb"]), "KB")

@@ -902,7 +902,7 @@ class TFLiteFile:
     def render(self, path: str | os.PathLike, layers: Iterable[int] | None = None) -> str:
         """Write a PNG or SVG drawing to ``path``: with Graphviz's ``dot`` when it is
         installed, otherwise with :meth:`draw`. Returns which renderer was used."""
-        from edgelab.atomic import atomic_path
+        from edgelab.core.atomic import atomic_path
 
         path = Path(path)
         fmt = path.suffix.lower().lstrip(".")
@@ -1003,7 +1003,7 @@ def register(subparsers) -> None:
 
 
 def _cli(args) -> int:
-    from edgelab.atomic import atomic_write
+    from edgelab.core.atomic import atomic_write
 
     try:
         info = read(args.model)

@@ -38,7 +38,7 @@ def to_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET,
     import tensorflow as tf
     import tf2onnx
 
-    from edgelab.atomic import atomic_path
+    from edgelab.core.atomic import atomic_path
 
     signature = _input_signature(model, input_name)
     errors = []

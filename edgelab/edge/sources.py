@@ -2,7 +2,7 @@
 
 Two trained models come from earlier lessons, whichever exists:
 
-* MNIST CNN: notebook 01's ``.keras`` file, or one trained here (``mnist_cnn.load_or_train``);
+* MNIST CNN: notebook 01's ``.keras`` file, or one trained here (``edgelab.mnist.load_or_train``);
 * Flower17 classifier: notebook 05's tf_keras SavedModel (``flowers_hub_savedmodel``, a
   ``serving_default`` signature taking float32 [None,S,S,3] in [0,1], returning 17
   logits) if present; otherwise the Keras 3 ``flowers_classifier`` exported to a
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgelab import paths
+from edgelab.core import paths
 
 HUB_SAVEDMODEL = "flowers_hub_savedmodel"      # written by notebook 05
 EXPORTED_SAVEDMODEL = "flowers_mobilenet_savedmodel"
@@ -38,9 +38,9 @@ class ModelSource:
 
 def mnist_model() -> ModelSource:
     """The trained MNIST CNN (Keras 3; float32 (28,28,1) in [0,1] -> 10 logits)."""
-    from edgelab import mnist_cnn
+    from edgelab.mnist import load_or_train
 
-    model, how = mnist_cnn.load_or_train()
+    model, how = load_or_train()
     return ModelSource(model, 28, f"MNIST CNN: {how}")
 
 
@@ -57,9 +57,9 @@ def flowers_model(image_size: int) -> ModelSource:
                              f"found {dtype} {shape}.")
         return ModelSource(hub, int(shape[1]), f"Flower17: notebook 05's SavedModel ({hub.name}, "
                                                 f"{shape[1]} px)")
-    from edgelab import flowers_classifier
+    from edgelab.hub.flowers_classifier import load_or_train
 
-    model, how = flowers_classifier.load_or_train(image_size)
+    model, how = load_or_train(image_size)
     target = paths.model_path(EXPORTED_SAVEDMODEL)
     export_saved_model(model, target)
     return ModelSource(target, image_size, f"Flower17: Keras 3 MobileNet classifier ({how}), "

@@ -25,14 +25,14 @@ The paper configuration (299x299, 1000 classes, ``head="paper"``) has exactly
 
 Mixed precision: ``compute_dtype="bfloat16"`` (or ``"float16"``) keeps every variable in
 float32 but runs convolutions and matrix products in the lower precision; batch norm and
-the logits stay in float32. :func:`edgelab.sonnet_training.mixed_precision_dtype` picks
+the logits stay in float32. :func:`edgelab.xception.training.mixed_precision_dtype` picks
 the dtype for this machine (float32 on a CPU).
 
 The trained Flower17 model travels between notebooks as a folder under
 ``paths.model_path("xception_flowers")``: ``config.json`` (constructor arguments),
 ``checkpoint/`` (a ``tf.train.Checkpoint`` of the module) and ``saved_model/`` (for
-notebook 07). :func:`save` writes it atomically; :func:`load` and :func:`load_or_train`
-read it back.
+notebook 07). :func:`save` writes it atomically; :func:`load` reads it back;
+:func:`edgelab.xception.load_or_train` loads it or trains a small one.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ from typing import Sequence
 import sonnet as snt
 import tensorflow as tf
 
-from edgelab import paths
+from edgelab.core import paths
 
 MODEL_DIR = "xception_flowers"
 CONFIG_FILE = "config.json"
@@ -503,31 +503,3 @@ def load(directory: str | os.PathLike | None = None, *, compute_dtype: str = "fl
     module(tf.zeros([1, size, size, 3]), is_training=False)   # create variables -> restored
     status.assert_consumed()
     return module, config
-
-
-def load_or_train(*, directory: str | os.PathLike | None = None, sizes=None,
-                  epochs: int | None = None, progress: bool = False):
-    """The Xception notebook 02 saved, or (if it has not run) a small one trained here.
-
-    Returns ``(module, source)``; ``source`` says which it was. The fallback uses the
-    *quick* profile's sizes (a few minutes on two CPU cores), trains on the train split
-    with :class:`edgelab.sonnet_training.Trainer` and saves the result where notebook 02
-    would have, so the next call loads it. ``sizes`` (an object with the attributes of
-    ``edgelab.sizes("xception")``) and ``epochs`` override the quick sizes.
-    """
-    from edgelab import profiles
-
-    folder = Path(directory) if directory is not None else model_dir()
-    if (folder / CONFIG_FILE).exists():
-        module, config = load(folder)
-        acc = config.get("test_accuracy")
-        note = f", test accuracy {acc:.3f}" if isinstance(acc, (int, float)) else ""
-        return module, f"loaded {folder.name}/ ({config.get('trained_by', 'saved model')}{note})"
-    from edgelab import sonnet_training
-
-    S = sizes if sizes is not None else profiles.sizes("xception", "quick")
-    module, info = sonnet_training.train_flowers(S, epochs=epochs, progress=progress)
-    save(module, folder, image_size=S.image_size, class_names=info["class_names"],
-         extra={"trained_by": info["trained_by"], "test_accuracy": info["test_accuracy"]})
-    return module, (f"trained here ({info['trained_by']}, test accuracy "
-                    f"{info['test_accuracy']:.3f}); notebook 02 has not saved one yet")

@@ -30,7 +30,7 @@ def load_model():
     """Keras MobileNet v1 (alpha 0.25, 128 px) with its ImageNet weights, ready to predict.
 
     The model ends with a softmax ``Activation`` layer named ``predictions``; Grad-CAM uses
-    the scores just before it (``edgelab.explain`` finds them).
+    the scores just before it (``edgelab.gradcam`` finds them).
     """
     import keras
 

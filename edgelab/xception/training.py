@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -34,7 +35,7 @@ import numpy as np
 import sonnet as snt
 import tensorflow as tf
 
-from edgelab.atomic import atomic_write
+from edgelab.core.atomic import atomic_write
 
 HISTORY_FILE = "history.json"
 INITIAL_LEARNING_RATE = 1e-3
@@ -381,7 +382,7 @@ def flowers_datasets(sizes, seed: int = 0) -> dict:
 
 def build_flowers_model(sizes, compute_dtype: str = "float32"):
     """The lesson's Xception for Flower17 at the profile's sizes (lesson head)."""
-    from edgelab import xception
+    from edgelab.xception import model as xception
     from edgelab.datasets import flowers17
 
     return xception.Xception(
@@ -406,7 +407,7 @@ def train_flowers(sizes, *, epochs: int | None = None, seed: int = 0, progress: 
     description. Same code as notebook 02, without the lesson around it.
     """
     from edgelab.datasets import flowers17
-    from edgelab.seeding import seed_everything
+    from edgelab.core.seeding import seed_everything
 
     seed_everything(seed)
     epochs = int(epochs if epochs is not None else sizes.epochs)
@@ -417,7 +418,7 @@ def train_flowers(sizes, *, epochs: int | None = None, seed: int = 0, progress: 
     trainer.fit(data["train"], epochs, progress=progress, desc="Xception on Flower17")
     test = trainer.evaluate(data["test"])
     info = {"test_accuracy": test["accuracy"], "class_names": list(flowers17.CLASS_NAMES),
-            "trained_by": (f"edgelab.sonnet_training.train_flowers, {epochs} epochs at "
+            "trained_by": (f"edgelab.xception.training.train_flowers, {epochs} epochs at "
                            f"{sizes.image_size}px, width x{sizes.width_multiplier:g}, "
                            f"{sizes.middle_blocks} middle blocks")}
     return model, info
@@ -425,3 +426,32 @@ def train_flowers(sizes, *, epochs: int | None = None, seed: int = 0, progress: 
 
 def steps_per_epoch(num_examples: int, batch_size: int, drop_remainder: bool = True) -> int:
     return num_examples // batch_size if drop_remainder else math.ceil(num_examples / batch_size)
+
+
+# --------------------------------------------------------------------------- for other lessons
+
+def load_or_train(*, directory: str | os.PathLike | None = None, sizes=None,
+                  epochs: int | None = None, progress: bool = False):
+    """The Xception notebook 02 saved, or (if it has not run) a small one trained here.
+
+    Returns ``(module, source)``; ``source`` says which it was. The fallback uses the
+    *quick* profile's sizes (a few minutes on two CPU cores), trains on the train split
+    with :class:`Trainer` and saves the result where notebook 02
+    would have, so the next call loads it. ``sizes`` (an object with the attributes of
+    ``edgelab.sizes("xception")``) and ``epochs`` override the quick sizes.
+    """
+    from edgelab.core import profiles
+    from edgelab.xception.model import CONFIG_FILE, load, model_dir, save
+
+    folder = Path(directory) if directory is not None else model_dir()
+    if (folder / CONFIG_FILE).exists():
+        module, config = load(folder)
+        acc = config.get("test_accuracy")
+        note = f", test accuracy {acc:.3f}" if isinstance(acc, (int, float)) else ""
+        return module, f"loaded {folder.name}/ ({config.get('trained_by', 'saved model')}{note})"
+    S = sizes if sizes is not None else profiles.sizes("xception", "quick")
+    module, info = train_flowers(S, epochs=epochs, progress=progress)
+    save(module, folder, image_size=S.image_size, class_names=info["class_names"],
+         extra={"trained_by": info["trained_by"], "test_accuracy": info["test_accuracy"]})
+    return module, (f"trained here ({info['trained_by']}, test accuracy "
+                    f"{info['test_accuracy']:.3f}); notebook 02 has not saved one yet")

@@ -1,9 +1,10 @@
 """Facts about the project itself, kept in one place.
 
 The repository URL feeds every notebook's "Open in Colab" badge and its Colab setup
-cell (see :mod:`edgelab.convention`), so moving the repository means changing one line.
+cell (see :mod:`edgelab.run.convention`), so moving the repository means changing one line.
 """
 
+VERSION = "0.1.0"  # also in pyproject.toml; tests/test_layout.py keeps the two equal
 REPO_URL = "https://github.com/edgelab-curriculum/edgelab"
 BRANCH = "main"
 

@@ -55,7 +55,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from edgelab.chainer_compat import chainer
+from edgelab.chainer.compat import chainer
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
 
@@ -227,7 +227,7 @@ def write_tsv(tsv: str | os.PathLike, files: Sequence[str | os.PathLike],
     Files inside the TSV's folder are written relative to it, others as absolute paths
     (the rule :func:`read_tsv` resolves). Labels must be integers.
     """
-    from edgelab.atomic import atomic_write
+    from edgelab.core.atomic import atomic_write
 
     tsv = Path(tsv)
     if len(files) != len(labels):
@@ -295,7 +295,7 @@ def export_mnist_images(dest: str | os.PathLike, split: str = "train", count: in
     import cv2
     from tqdm import tqdm
 
-    from edgelab.atomic import atomic_path
+    from edgelab.core.atomic import atomic_path
     from edgelab.datasets import mnist
 
     if split not in ("train", "test"):

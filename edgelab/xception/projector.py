@@ -27,7 +27,7 @@ from typing import Sequence
 
 import numpy as np
 
-from edgelab.atomic import atomic_write
+from edgelab.core.atomic import atomic_write
 
 VECTORS_FILE = "vectors.tsv"
 METADATA_FILE = "metadata.tsv"

@@ -6,7 +6,7 @@ A multi-output task makes a custom updater necessary, and MNIST has three for fr
 one image, predict the **digit** (10 classes), its **parity** (even/odd) and whether it is
 **over 4** (5-9 vs 0-4). The two binary tasks are functions of the digit, so a shared
 trunk that learns digits serves all three, which is exactly what multi-task training
-with :class:`edgelab.chainer_updaters.MultiHeadUpdater` is good at.
+with :class:`edgelab.chainer.updaters.MultiHeadUpdater` is good at.
 
 * :data:`TASKS`: head name -> number of classes, in head order.
 * :class:`DigitTasks`: turns a ``(image, digit)`` example into ``(image, digit, parity,
@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgelab.chainer_compat import chainer
+from edgelab.chainer.compat import chainer
 
 import chainer.functions as F  # noqa: E402
 import chainer.links as L  # noqa: E402
 
-from edgelab.chainer_updaters import MultiHeadClassifier  # noqa: E402
+from edgelab.chainer.updaters import MultiHeadClassifier  # noqa: E402
 
 TASKS = {"digit": 10, "parity": 2, "over4": 2}
 

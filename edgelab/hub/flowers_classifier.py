@@ -12,7 +12,7 @@ The model takes float32 images in [0, 1] (what ``flowers17.dataset`` yields) and
 
 from __future__ import annotations
 
-from edgelab import paths
+from edgelab.core import paths
 
 MODEL_FILE = "flowers_mobilenet.keras"
 ALPHA = 0.25
@@ -59,7 +59,7 @@ def load_or_train(image_size: int = 128, epochs: int = 10, batch_size: int = 32)
     """
     import keras
 
-    from edgelab.atomic import atomic_path
+    from edgelab.core.atomic import atomic_path
     from edgelab.datasets import flowers17
 
     path = paths.model_path(MODEL_FILE)

@@ -7,7 +7,7 @@ so edgelab restores exactly those two names, with their NumPy 1.x meaning, and n
 
 Use it by importing Chainer through this module, which every edgelab Chainer module does::
 
-    from edgelab.chainer_compat import chainer
+    from edgelab.chainer.compat import chainer
 """
 
 from __future__ import annotations

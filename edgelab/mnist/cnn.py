@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from edgelab import paths
+from edgelab.core import paths
 
 MODEL_FILE = "mnist_cnn.keras"
 
@@ -68,7 +68,7 @@ def load_or_train(epochs: int = 1, examples: int = 20_000, batch_size: int = 128
     """
     import keras
 
-    from edgelab.atomic import atomic_path
+    from edgelab.core.atomic import atomic_path
     from edgelab.datasets import mnist
 
     path: Path = paths.model_path(MODEL_FILE)

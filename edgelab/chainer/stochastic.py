@@ -41,7 +41,7 @@ from typing import Callable
 
 import numpy as np
 
-from edgelab.chainer_compat import chainer
+from edgelab.chainer.compat import chainer
 
 import chainer.functions as F  # noqa: E402
 import chainer.links as L  # noqa: E402

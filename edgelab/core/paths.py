@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from edgelab import profiles
+from edgelab.core import profiles
 
 HOME_VAR = "EDGELAB_HOME"
 OUT_VAR = "EDGELAB_OUT"

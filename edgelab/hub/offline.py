@@ -46,7 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgelab import paths
+from edgelab.core import paths
 
 ALPHA = 0.25
 BACKGROUND_LOGIT = -1e4

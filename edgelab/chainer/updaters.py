@@ -49,7 +49,7 @@ from __future__ import annotations
 import math
 from typing import Iterable, Mapping
 
-from edgelab.chainer_compat import chainer
+from edgelab.chainer.compat import chainer
 
 import chainer.functions as F  # noqa: E402  (after the NumPy-2 fix above)
 from chainer.dataset import convert  # noqa: E402

@@ -15,18 +15,18 @@ import sys
 # subcommand -> module with register(subparsers)
 COMMANDS = {
     "data": "edgelab.datasets.cli",
-    "lineart": "edgelab.lineart",
-    "results": "edgelab.results",
+    "lineart": "edgelab.lineart.batch",
+    "results": "edgelab.core.results",
     "inspect": "edgelab.edge.inspect",
-    "run": "edgelab.runner",
+    "run": "edgelab.run.runner",
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from edgelab import __version__
+    from edgelab.core.project import VERSION
 
     parser = argparse.ArgumentParser(prog="edgelab", description=__doc__.splitlines()[0])
-    parser.add_argument("--version", action="version", version=f"edgelab {__version__}")
+    parser.add_argument("--version", action="version", version=f"edgelab {VERSION}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMANDS.values():
         importlib.import_module(module).register(sub)

@@ -3,7 +3,7 @@
 Every notebook in ``notebooks/`` has, in order:
 
 1. a **header** (Markdown): ``# <title>``, the Open-in-Colab badge for *that* notebook
-   (built from :data:`edgelab.project.REPO_URL`), a one-paragraph description and a
+   (built from :data:`edgelab.core.project.REPO_URL`), a one-paragraph description and a
    "What you'll learn" list;
 2. the **setup cell** (code), identical everywhere: on Colab it clones the repository and
    runs ``tools/install.sh --colab``; anywhere else it does nothing;
@@ -11,7 +11,7 @@ Every notebook in ``notebooks/`` has, in order:
 4. then one idea per cell. Cells whose output is a fact independent of profile and
    hardware start with ``# NBVAL_CHECK_OUTPUT`` (at least three per notebook).
 
-``python -m edgelab.convention stamp notebooks/*.ipynb`` rewrites badges and setup cells
+``python -m edgelab.run.convention stamp notebooks/*.ipynb`` rewrites badges and setup cells
 from the single source here; ``check`` lists what a notebook gets wrong.
 """
 
@@ -21,7 +21,7 @@ import re
 import sys
 from pathlib import Path
 
-from edgelab.project import REPO_URL, colab_url
+from edgelab.core.project import REPO_URL, colab_url
 
 SETUP_MARKER = "# edgelab setup"
 CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
@@ -74,7 +74,7 @@ def check(path: str | Path, repo_relative: str | None = None) -> list[str]:
         problems.append("header has no \"What you'll learn\" section")
     if cells[1].cell_type != "code" or _src(cells[1]).strip() != setup_cell_source():
         problems.append("second cell is not the standard setup cell (run: "
-                        "python -m edgelab.convention stamp)")
+                        "python -m edgelab.run.convention stamp)")
     code = [c for c in cells if c.cell_type == "code"]
     if not any("edgelab.notebook.start(" in _src(c) for c in code[1:3]):
         problems.append("no edgelab.notebook.start(...) call right after the setup cell")
@@ -115,7 +115,7 @@ def stamp(path: str | Path, repo_relative: str | None = None) -> bool:
         nb.cells.insert(1, cell)
         changed = True
     if changed:
-        from edgelab.atomic import atomic_write
+        from edgelab.core.atomic import atomic_write
 
         with atomic_write(path, encoding="utf-8") as handle:
             nbformat.write(nb, handle)
@@ -155,7 +155,7 @@ def write_notebook(path: str | Path, title: str, description: str, learn: list[s
             nb.cells.append(nbformat.v4.new_code_cell(text))
         else:
             raise ValueError(f"cell kind must be 'md' or 'code', got {kind!r}")
-    from edgelab.atomic import atomic_write
+    from edgelab.core.atomic import atomic_write
 
     with atomic_write(path, encoding="utf-8") as handle:
         nbformat.write(nb, handle)
@@ -164,7 +164,7 @@ def write_notebook(path: str | Path, title: str, description: str, learn: list[s
 
 def main(argv: list[str]) -> int:
     if len(argv) < 2 or argv[0] not in ("check", "stamp"):
-        print("usage: python -m edgelab.convention check|stamp NOTEBOOK...")
+        print("usage: python -m edgelab.run.convention check|stamp NOTEBOOK...")
         return 2
     status = 0
     for name in argv[1:]:

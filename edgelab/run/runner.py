@@ -29,8 +29,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from edgelab import __version__, devices, paths, profiles, results
-from edgelab.atomic import atomic_write
+from edgelab.core.project import VERSION
+from edgelab.core import machine, paths, profiles, results
+from edgelab.core.atomic import atomic_write
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 CELL_TIMEOUT = 3600  # seconds; a single cell (a full-profile training run) may be long
@@ -172,8 +173,8 @@ def write_report(out: Path, runs: list[NotebookRun], profile: str, total_seconds
     lines = [
         f"# edgelab run: {ok}/{len(runs)} notebooks ok",
         "",
-        f"- profile: **{profile}**; edgelab {__version__}",
-        f"- machine: {devices.hardware_line()}",
+        f"- profile: **{profile}**; edgelab {VERSION}",
+        f"- machine: {machine.hardware_line()}",
         f"- finished: {_dt.datetime.now(_dt.timezone.utc).isoformat(timespec='seconds')}",
         f"- total wall time: {total_seconds / 60:.1f} min",
         "",

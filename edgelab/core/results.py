@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
-from edgelab import paths, profiles
+from edgelab.core import paths, profiles
 
 RESULTS_VAR = "EDGELAB_RESULTS"
 NOTEBOOK_VAR = "EDGELAB_NOTEBOOK"
@@ -53,14 +53,14 @@ def record(key: str, value: Any, unit: str = "", *, note: str = "",
     """
     if not key or any(c.isspace() for c in key):
         raise ValueError(f"result keys are dotted names without spaces, got {key!r}")
-    from edgelab import devices
+    from edgelab.core import machine
 
     row = {
         "key": key,
         "value": _plain(value),
         "unit": unit,
         "profile": profiles.current(),
-        "hardware": devices.hardware_line(),
+        "hardware": machine.hardware_line(),
         "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "source": source or os.environ.get(NOTEBOOK_VAR, "interactive"),
     }
@@ -190,7 +190,7 @@ def add_rows(target: str | os.PathLike, sources: Iterable[str | os.PathLike]) ->
 
 def update_readme(readme: str | os.PathLike, rows: Iterable[dict]) -> bool:
     """Replace the generated results block in ``readme``; return True if it changed."""
-    from edgelab.atomic import atomic_write
+    from edgelab.core.atomic import atomic_write
 
     path = Path(readme)
     text = path.read_text(encoding="utf-8")

@@ -1,0 +1,20 @@
+"""Lesson 03: Grad-CAM - where a classifier looks, for Keras and Sonnet models.
+
+* :mod:`~edgelab.gradcam.cam` - Grad-CAM and Grad-CAM++ (one ``tf.function`` per model),
+  and how a Keras model is cut at its last feature map;
+* :mod:`~edgelab.gradcam.overlay` - resizing, colouring and blending a map, the figure;
+* :mod:`~edgelab.gradcam.sanity` - localisation in a box, model-randomisation checks;
+* :mod:`~edgelab.gradcam.imagenet` - the pretrained ImageNet classifier the lesson explains.
+
+The names a notebook needs are importable from here: ``from edgelab import gradcam`` then
+``gradcam.GradCam(model)``, ``gradcam.overlay(image, heatmap)``.
+"""
+
+from edgelab.gradcam.cam import METHODS, Explanation, GradCam, gradcam, gradcam_plus_plus
+from edgelab.gradcam.overlay import colorize, figure, overlay, resize_heatmap, top_k
+from edgelab.gradcam.sanity import (CHELSEA_CAT_BOX, box_means, randomize_weights,
+                                    randomized_copy, rank_correlation)
+
+__all__ = ["METHODS", "Explanation", "GradCam", "gradcam", "gradcam_plus_plus", "colorize",
+           "figure", "overlay", "resize_heatmap", "top_k", "CHELSEA_CAT_BOX", "box_means",
+           "randomize_weights", "randomized_copy", "rank_correlation"]
