@@ -61,8 +61,9 @@ def main() -> None:
            i8["latency_1t_ms"] / f32["latency_1t_ms"], "x", note="1 thread", source=SOURCE)
 
     coral = sources.coral_classifiers()
-    for name, ms in evaluate.latency_table(coral, runs=200, num_threads=threads).items():
-        report(f"edge.coral.{name}.latency_ms", ms, "ms", note=f"{threads} threads", source=SOURCE)
+    for name, t in evaluate.latency_table(coral, runs=200, num_threads=threads).items():
+        report(f"edge.coral.{name}.latency_ms", t.median_ms, "ms",
+               note=f"{threads} threads, IQR {t.q1_ms:.3f}-{t.q3_ms:.3f} ms", source=SOURCE)
     v2 = coral["mobilenet_v2_1.0_224"]
     t0 = time.perf_counter()
     for _ in range(10):

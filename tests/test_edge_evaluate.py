@@ -57,13 +57,22 @@ def test_batches_match_single_images(coral):
 
 def test_latency_table_and_interleaving(coral):
     models = {"small": coral["mobilenet_v1_0.25_128"], "v2": coral["mobilenet_v2_1.0_224"]}
-    ms = evaluate.latency_table(models, runs=3, num_threads=1)
-    assert list(ms) == ["small", "v2"] and all(v > 0 for v in ms.values())
+    stats = evaluate.latency_table(models, runs=5, num_threads=1)
+    assert list(stats) == ["small", "v2"]
+    for t in stats.values():
+        assert t.runs == 5 and 0 < t.q1_ms <= t.median_ms <= t.q3_ms and t.spread_ms >= 0
     runner = evaluate.TFLiteRunner(models["small"], num_threads=1)
     with pytest.raises(ValueError, match="2 models but 1 images"):
         evaluate.interleaved_latency_ms([runner, runner], [np.zeros((128, 128, 3), np.uint8)], 3)
     with pytest.raises(ValueError, match="runs"):
         evaluate.interleaved_latency_ms([runner], [np.zeros((128, 128, 3), np.uint8)], 0)
+
+
+def test_latency_statistics_are_the_median_and_the_quartiles():
+    t = evaluate.Latency.of([0.004, 0.001, 0.002, 0.003, 0.100])   # seconds; one slow call
+    assert (t.median_ms, t.q1_ms, t.q3_ms, t.runs) == pytest.approx((3.0, 2.0, 4.0, 5))
+    assert t.spread_ms == pytest.approx(2.0)
+    assert str(t) == "3.000 ms (IQR 2.000-4.000, 5 runs)"
 
 
 @pytest.mark.filterwarnings("ignore:.*tf.lite.Interpreter is deprecated:UserWarning")

@@ -6,10 +6,14 @@ What a deployment decision needs, measured the same way for every variant:
   becomes ``round(x / scale + zero_point)`` for an int8/uint8 input, and an integer output
   is turned back into real values with its scale and zero point;
 * **size** of the file in KB (what ships in the app);
-* **latency**: the median of N single-image ``invoke()`` calls after a warm-up, with a
-  configurable number of threads; the models being compared take turns call by call, so
-  they see the same machine load (the median ignores the occasional slow call caused by
-  other processes on a shared machine).
+* **latency**: the median of N single-image ``invoke()`` calls after a warm-up, with its
+  spread (the interquartile range, the middle half of the calls), on **one thread** unless
+  asked otherwise: one thread is what a phone's background task or a micro-controller
+  gets, and it keeps the other processes of a shared machine from setting the pace. The
+  models being compared take turns call by call, so they see the same machine load; the
+  median ignores the occasional slow call caused by other processes. What such a number
+  can tell: how variants of one model compare *on this CPU*. What it cannot: the latency
+  on a phone, whose CPU, cache and delegate (GPU, NPU) differ.
 
 The interpreter is LiteRT's (``ai_edge_litert``, the successor of ``tf.lite``); if that
 package is missing, ``tf.lite.Interpreter`` is used (it prints a deprecation warning on
@@ -19,8 +23,8 @@ every construction, which is why it is only the fallback). Both give identical r
 from __future__ import annotations
 
 import os
-import statistics
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -30,6 +34,31 @@ from edgelab.edge.convert import native_output_silenced
 
 PREDICT_BATCH = 64
 WARMUP_RUNS = 5
+TIMING_THREADS = 1   # latency comparisons run on one thread unless asked otherwise
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Milliseconds of one ``invoke()``: the median and the interquartile range of ``runs`` calls."""
+
+    median_ms: float
+    q1_ms: float
+    q3_ms: float
+    runs: int
+
+    @property
+    def spread_ms(self) -> float:
+        """The interquartile range: half of the calls took between ``q1_ms`` and ``q3_ms``."""
+        return self.q3_ms - self.q1_ms
+
+    def __str__(self) -> str:
+        return f"{self.median_ms:.3f} ms (IQR {self.q1_ms:.3f}-{self.q3_ms:.3f}, {self.runs} runs)"
+
+    @classmethod
+    def of(cls, seconds: Sequence[float]) -> "Latency":
+        ms = np.asarray(seconds, dtype=np.float64) * 1000.0
+        q1, median, q3 = np.percentile(ms, [25, 50, 75])
+        return cls(float(median), float(q1), float(q3), len(ms))
 
 
 def default_threads() -> int:
@@ -180,15 +209,25 @@ class TFLiteRunner:
 
     def latency_ms(self, image: np.ndarray, runs: int, warmup: int = WARMUP_RUNS) -> float:
         """Median milliseconds of one ``invoke()`` on one image, over ``runs`` timed calls."""
-        return interleaved_latency_ms([self], [image], runs, warmup)[0]
+        return self.latency(image, runs, warmup).median_ms
+
+    def latency(self, image: np.ndarray, runs: int, warmup: int = WARMUP_RUNS) -> Latency:
+        """Median and interquartile range of one ``invoke()`` on one image."""
+        return interleaved_latency([self], [image], runs, warmup)[0]
 
 
 def interleaved_latency_ms(runners: Sequence[TFLiteRunner], images: Sequence[np.ndarray],
                            runs: int, warmup: int = WARMUP_RUNS) -> list[float]:
-    """Median single-image latency (ms) of several models, timed in turns: call 1 of
-    every model, then call 2 of every model, and so on. On a shared machine the load
-    changes over seconds; taking turns exposes all models to the same conditions, so
-    their *ratios* stay meaningful even when the absolute times drift."""
+    """The medians of :func:`interleaved_latency`, in milliseconds."""
+    return [t.median_ms for t in interleaved_latency(runners, images, runs, warmup)]
+
+
+def interleaved_latency(runners: Sequence[TFLiteRunner], images: Sequence[np.ndarray],
+                        runs: int, warmup: int = WARMUP_RUNS) -> list[Latency]:
+    """Single-image latency of several models, timed in turns: call 1 of every model, then
+    call 2 of every model, and so on. On a shared machine the load changes over seconds;
+    taking turns exposes all models to the same conditions, so their *ratios* stay
+    meaningful even when the absolute times drift."""
     if runs < 1:
         raise ValueError(f"runs must be >= 1, got {runs}")
     if len(runners) != len(images):
@@ -199,7 +238,7 @@ def interleaved_latency_ms(runners: Sequence[TFLiteRunner], images: Sequence[np.
     for _ in range(runs):
         for k, runner in enumerate(runners):
             times[k].append(runner.time_invoke())
-    return [1000.0 * statistics.median(t) for t in times]
+    return [Latency.of(t) for t in times]
 
 
 def accuracy(runner: TFLiteRunner, images: np.ndarray, labels: np.ndarray) -> float:
@@ -214,10 +253,11 @@ def file_kb(path: str | os.PathLike) -> float:
 
 
 def compare(models: Mapping[str, str | os.PathLike], images: np.ndarray, labels: np.ndarray,
-            *, runs: int, num_threads: int | None = None, progress: bool = True):
+            *, runs: int, num_threads: int = TIMING_THREADS, progress: bool = True):
     """Accuracy, size and latency of several .tflite files (``name -> path``) on the same
     images, in one pandas DataFrame indexed by name. Columns: ``size_kb``, ``accuracy``,
-    ``latency_ms``, ``input``, ``output`` (dtypes), plus ratios to the first row."""
+    ``latency_ms`` (median) with ``latency_q1_ms``/``latency_q3_ms`` (its interquartile
+    range), ``input``, ``output`` (dtypes), plus ratios to the first row."""
     import pandas as pd
     from tqdm import tqdm
 
@@ -229,11 +269,12 @@ def compare(models: Mapping[str, str | os.PathLike], images: np.ndarray, labels:
         rows.append({"variant": name, "size_kb": file_kb(path),
                      "accuracy": accuracy(runner, images, labels),
                      "input": str(runner.input_dtype), "output": str(runner.output_dtype)})
-    latencies = interleaved_latency_ms(runners, [images[0]] * len(runners), runs)
-    for row, ms in zip(rows, latencies):
-        row["latency_ms"] = ms
+    latencies = interleaved_latency(runners, [images[0]] * len(runners), runs)
+    for row, t in zip(rows, latencies):
+        row.update(latency_ms=t.median_ms, latency_q1_ms=t.q1_ms, latency_q3_ms=t.q3_ms)
     table = pd.DataFrame(rows).set_index("variant")
-    table = table[["size_kb", "accuracy", "latency_ms", "input", "output"]]
+    table = table[["size_kb", "accuracy", "latency_ms", "latency_q1_ms", "latency_q3_ms",
+                   "input", "output"]]
     base = table.iloc[0]
     table["size_ratio"] = table["size_kb"] / base["size_kb"]
     table["latency_ratio"] = table["latency_ms"] / base["latency_ms"]
@@ -248,10 +289,14 @@ def plot_comparison(table, title: str = ""):
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
     panels = (("size_kb", "file size (KB)", "{:,.0f}"), ("accuracy", "test accuracy", "{:.3f}"),
-              ("latency_ms", "latency per image (ms, median)", "{:.2f}"))
+              ("latency_ms", "latency per image (ms, median and IQR)", "{:.2f}"))
     for ax, (col, label, fmt) in zip(axes, panels):
         values = table[col].to_numpy(dtype=float)
-        bars = ax.bar(names, values, color=colours[:len(names)])
+        spread = None
+        if col == "latency_ms" and "latency_q1_ms" in table:   # the interquartile range
+            spread = [values - table["latency_q1_ms"].to_numpy(dtype=float),
+                      table["latency_q3_ms"].to_numpy(dtype=float) - values]
+        bars = ax.bar(names, values, color=colours[:len(names)], yerr=spread, capsize=4)
         ax.set_title(label, fontsize=10)
         ax.tick_params(axis="x", labelrotation=20, labelsize=8)
         for bar, v in zip(bars, values):
@@ -261,7 +306,8 @@ def plot_comparison(table, title: str = ""):
             low = max(0.0, values.min() - 0.05)
             ax.set_ylim(low, min(1.0, values.max() + 0.02) if values.max() < 0.99 else 1.0)
         else:
-            ax.set_ylim(0, values.max() * 1.15)
+            top = values.max() if spread is None else (values + spread[1]).max()
+            ax.set_ylim(0, top * 1.15)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
@@ -269,9 +315,10 @@ def plot_comparison(table, title: str = ""):
 
 
 def latency_table(models: Mapping[str, str | os.PathLike], images: Mapping[str, np.ndarray] |
-                  None = None, *, runs: int, num_threads: int | None = None):
-    """Latency (ms, median) of models without labelled data (e.g. third-party
-    classifiers); ``images``: name -> one input image (zeros of the input shape if absent)."""
+                  None = None, *, runs: int, num_threads: int = TIMING_THREADS
+                  ) -> dict[str, Latency]:
+    """:class:`Latency` of models without labelled data (e.g. third-party classifiers);
+    ``images``: name -> one input image (zeros of the input shape if absent)."""
     runners, inputs = [], []
     for name, path in models.items():
         runner = TFLiteRunner(path, num_threads)
@@ -280,7 +327,7 @@ def latency_table(models: Mapping[str, str | os.PathLike], images: Mapping[str, 
             image = np.zeros(runner.input_shape[1:], runner.input_dtype)
         runners.append(runner)
         inputs.append(image)
-    return dict(zip(models, interleaved_latency_ms(runners, inputs, runs)))
+    return dict(zip(models, interleaved_latency(runners, inputs, runs)))
 
 
 def top_k(runner: TFLiteRunner, image: np.ndarray, labels: Sequence[str], k: int = 3):
