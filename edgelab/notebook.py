@@ -84,7 +84,7 @@ def start(lesson: str, *, tensorflow: bool = True, seed: int = DEFAULT_SEED,
     if banner:
         note = "the real lesson" if lab.profile == "full" else "small sizes for CI and a first look"
         print(f"edgelab {VERSION} | profile: {lab.profile} ({note}) | seed {seed}\n"
-              f"outputs: {lab.out}")
+              f"outputs: {paths.shown(lab.out)}")
     return lab
 
 

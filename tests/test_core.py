@@ -232,3 +232,28 @@ def test_atomic_write_failure_keeps_the_old_file_and_no_temp(tmp_path):
     with pytest.raises(ValueError, match="write mode"):
         with atomic_write(dest, "r"):
             pass
+
+
+# --------------------------------------------------------------------------- shown paths, bars
+
+def test_shown_paths_never_show_the_machine(home, monkeypatch, tmp_path):
+    out = tmp_path / "out"
+    monkeypatch.setenv("EDGELAB_OUT", str(out))
+    assert paths.shown(out / "models" / "m.keras") == "$EDGELAB_OUT/models/m.keras"
+    assert paths.shown(out) == "$EDGELAB_OUT"
+    assert paths.shown(paths.data_dir() / "mnist") == "$EDGELAB_HOME/data/mnist"
+    root = paths.project_root()
+    if root is not None:
+        assert paths.shown(root / "notebooks" / "x.ipynb") == "notebooks/x.ipynb"
+    assert paths.shown("/somewhere/else/file.txt") == "file.txt"
+
+
+def test_progress_bar_outside_a_notebook_is_a_plain_tqdm(monkeypatch, capsys):
+    from tqdm.std import tqdm as std_tqdm
+
+    from edgelab.core import progress
+
+    monkeypatch.setenv("EDGELAB_HEADLESS", "1")
+    assert not progress.in_notebook()
+    b = progress.bar(range(3), desc="x")
+    assert isinstance(b, std_tqdm) and list(b) == [0, 1, 2]

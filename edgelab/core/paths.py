@@ -69,3 +69,26 @@ def project_root() -> Path | None:
     """The source checkout edgelab was installed from, if it is one (editable install)."""
     root = Path(__file__).resolve().parent.parent
     return root if (root / "pyproject.toml").exists() and (root / "notebooks").is_dir() else None
+
+
+def shown(path: str | os.PathLike) -> str:
+    """``path`` as a notebook should print it: never the absolute path of this machine.
+
+    Inside the outputs folder it becomes ``$EDGELAB_OUT/...``, inside the home
+    ``$EDGELAB_HOME/...``, inside the source checkout a path relative to it; anything else
+    is shown by its name only. So a stored notebook output reads the same on every machine.
+    """
+    path = Path(path).expanduser().resolve()
+    places = [(outputs().resolve(), f"${OUT_VAR}"), (home().resolve(), f"${HOME_VAR}")]
+    root = project_root()
+    if root is not None:
+        places.append((root.resolve(), ""))
+    for base, label in places:
+        try:
+            rel = path.relative_to(base)
+        except ValueError:
+            continue
+        if not label:
+            return rel.as_posix() or "."
+        return label if rel == Path(".") else f"{label}/{rel.as_posix()}"
+    return path.name
