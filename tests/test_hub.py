@@ -20,7 +20,7 @@ import pytest
 
 from edgelab import hub
 from edgelab.hub import offline as hub_models
-from edgelab.hub import resolve as hub_resolve
+from edgelab.hub import handles as hub_handles
 
 ROOT = Path(__file__).resolve().parent.parent
 UNKNOWN = "https://tfhub.dev/google/no_such_model/1"
@@ -219,7 +219,7 @@ def test_resolution_order(hub_home, tmp_path, monkeypatch):
 
     calls = []
     downloaded = _fake_saved_model(tmp_path / "downloaded")
-    monkeypatch.setattr(hub_resolve, "reachable", lambda url, timeout=5.0: (True, ""))
+    monkeypatch.setattr(hub_handles, "reachable", lambda url, timeout=5.0: (True, ""))
     monkeypatch.setattr(tensorflow_hub, "resolve", lambda h: calls.append(h) or str(downloaded))
     r = hub.resolve(hub.FEATURE_VECTOR_HANDLE, online=True)
     assert (r.source, r.path, calls) == ("download", str(downloaded), [hub.FEATURE_VECTOR_HANDLE])
@@ -233,7 +233,7 @@ def test_resolution_order(hub_home, tmp_path, monkeypatch):
 
 
 def test_unreachable_handle_lists_every_place_and_the_fix(hub_home, tmp_path, monkeypatch):
-    monkeypatch.setattr(hub_resolve, "reachable",
+    monkeypatch.setattr(hub_handles, "reachable",
                         lambda url, timeout=5.0: (False, "tfhub.dev:443 is not reachable (no DNS)"))
     with pytest.raises(hub.HubHandleError) as err:
         hub.resolve_handle(UNKNOWN, online=True)

@@ -58,7 +58,7 @@ def graph() -> dict[str, set[str]]:
 
 
 def top(name: str) -> str:
-    """The part of edgelab a module belongs to: ``edgelab.hub.resolve`` -> ``hub``."""
+    """The part of edgelab a module belongs to: ``edgelab.hub.handles`` -> ``hub``."""
     parts = name.split(".")
     return parts[1] if len(parts) > 1 else ""
 
@@ -153,3 +153,16 @@ def test_the_version_is_the_one_in_pyproject():
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert edgelab.__version__ == project["version"]
+
+
+def test_no_name_a_package_exports_hides_one_of_its_modules():
+    # ``from edgelab.hub import resolve`` must not give a function when a module of that
+    # name exists (it once did: hub/resolve.py and hub.resolve()).
+    for name, path in MODULES.items():
+        if path.name != "__init__.py":
+            continue
+        package = importlib.import_module(name)
+        for exported in getattr(package, "__all__", ()):
+            if f"{name}.{exported}" in MODULES:
+                assert getattr(package, exported) is importlib.import_module(f"{name}.{exported}"), \
+                    f"{name}.{exported} is both a module and another object"

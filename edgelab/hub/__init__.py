@@ -1,6 +1,6 @@
 """Lesson 05: MobileNet with TensorFlow Hub - classify, extract features, fine-tune.
 
-* :mod:`~edgelab.hub.resolve` - a Hub handle to a local SavedModel folder (local folder,
+* :mod:`~edgelab.hub.handles` - a Hub handle to a local SavedModel folder (local folder,
   Hub cache, download when online, else edgelab's offline build), with a clear error;
 * :mod:`~edgelab.hub.offline` - the offline build: TF-Hub-format MobileNet v1 modules made
   from the data layer's Keras ImageNet weights;
@@ -12,7 +12,7 @@
 The names notebook 05 uses are importable from here (``from edgelab import hub as edgehub``).
 """
 
-from edgelab.hub.resolve import (CLASSIFIER_HANDLE, FEATURE_VECTOR_HANDLE, KNOWN_HANDLES,
+from edgelab.hub.handles import (CLASSIFIER_HANDLE, FEATURE_VECTOR_HANDLE, KNOWN_HANDLES,
                                  HubHandleError, Resolved, cache_key, hub_cache_dir, resolve,
                                  resolve_handle)
 from edgelab.hub.transfer import (count_params, epoch_progress, require_legacy_keras,

@@ -1,6 +1,6 @@
 """Transfer learning with a TF Hub module: its input, its top classes, fine-tuning, saving.
 
-What notebook 05 does after :mod:`edgelab.hub.resolve` has found a module: images in
+What notebook 05 does after :mod:`edgelab.hub.handles` has found a module: images in
 the module's input format (:func:`to_hub_input`), readable predictions (:func:`top_k`),
 training only the top blocks of the backbone (:func:`top_blocks`, :func:`top_fine_tuner`),
 a progress bar over epochs, and a SavedModel that notebook 07 converts
@@ -21,7 +21,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from edgelab.hub import offline as offline_modules
-from edgelab.hub.resolve import LEGACY_KERAS_VAR
+from edgelab.hub.handles import LEGACY_KERAS_VAR
 
 
 # --------------------------------------------------------------------------- images
