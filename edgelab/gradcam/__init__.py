@@ -2,7 +2,7 @@
 
 * :mod:`~edgelab.gradcam.cam` - Grad-CAM and Grad-CAM++ (one ``tf.function`` per model),
   and how a Keras model is cut at its last feature map;
-* :mod:`~edgelab.gradcam.overlay` - resizing, colouring and blending a map, the figure;
+* :mod:`~edgelab.gradcam.display` - resizing, colouring and blending a map, the figure;
 * :mod:`~edgelab.gradcam.sanity` - localisation in a box, model-randomisation checks;
 * :mod:`~edgelab.gradcam.imagenet` - the pretrained ImageNet classifier the lesson explains.
 
@@ -11,7 +11,7 @@ The names a notebook needs are importable from here: ``from edgelab import gradc
 """
 
 from edgelab.gradcam.cam import METHODS, Explanation, GradCam, gradcam, gradcam_plus_plus
-from edgelab.gradcam.overlay import colorize, figure, overlay, resize_heatmap, top_k
+from edgelab.gradcam.display import colorize, figure, overlay, resize_heatmap, top_k
 from edgelab.gradcam.sanity import (CHELSEA_CAT_BOX, box_means, randomize_weights,
                                     randomized_copy, rank_correlation)
 

@@ -31,7 +31,7 @@ Models come in two kinds:
 
 What a heatmap does *not* tell you is in notebook 03: it shows where the score is
 sensitive at one coarse layer, not why, and not what a person would call the object.
-Showing maps is in :mod:`edgelab.gradcam.overlay`, checking them in
+Showing maps is in :mod:`edgelab.gradcam.display`, checking them in
 :mod:`edgelab.gradcam.sanity`.
 """
 
