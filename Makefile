@@ -2,6 +2,7 @@
 #
 #   make curriculum   set up, then run every notebook headless (PROFILE=full by default)
 #   make test         set up, then run every test (unit tests + notebooks under nbval, quick profile)
+#   make test-repeat  the unit tests N times (N=3), each round in a new shuffled order and seed
 
 PYTHON   ?= python3
 VENV     ?= .venv
@@ -14,7 +15,7 @@ STAMP    := $(VENV)/.edgelab-installed
 TEST_OUT := build/test-outputs
 PYTEST_ARGS ?=
 
-.PHONY: setup curriculum test unit notebooks-test notebooks bench readme record-run lab constraints clean
+.PHONY: setup curriculum test test-repeat unit notebooks-test notebooks bench readme record-run lab constraints clean
 
 setup: $(STAMP)
 
@@ -27,6 +28,9 @@ $(STAMP): pyproject.toml constraints.txt tools/install.sh
 curriculum: setup
 	$(VENV)/bin/edgelab run --profile $(PROFILE) --out $(OUT)
 
+# A fixed order (-p no:randomly, also pyproject's default): nbval must run each notebook's
+# cells in order and the notebooks in curriculum order (later ones load earlier models), and
+# a CI failure should replay from the log alone. Order independence is test-repeat's job.
 test: setup
 	rm -rf $(TEST_OUT)
 	EDGELAB_PROFILE=quick EDGELAB_OUT=$(CURDIR)/$(TEST_OUT) $(PY) -m pytest tests notebooks \
@@ -34,6 +38,21 @@ test: setup
 
 unit: setup
 	EDGELAB_PROFILE=quick $(PY) -m pytest tests $(PYTEST_ARGS)
+
+# The unit tests N times, each round in a new order shuffled by pytest-randomly, which also
+# reseeds random, NumPy (and, through tests/conftest.py, TensorFlow) per test from the round's
+# seed; stops at the first failing round. Each round prints its seed; replay one with
+#   EDGELAB_PROFILE=quick .venv/bin/python -m pytest tests -p randomly --randomly-seed=SEED
+N ?= 3
+test-repeat: setup
+	@for round in $$(seq 1 $(N)); do \
+	  seed=$$($(PY) -c 'import random; print(random.SystemRandom().getrandbits(32))'); \
+	  echo "test-repeat: round $$round/$(N), --randomly-seed=$$seed"; \
+	  EDGELAB_PROFILE=quick $(PY) -m pytest tests -p randomly --randomly-seed=$$seed \
+	    $(PYTEST_ARGS) || { echo "test-repeat: round $$round/$(N) FAILED;" \
+	    "replay it with: EDGELAB_PROFILE=quick $(PY) -m pytest tests -p randomly" \
+	    "--randomly-seed=$$seed"; exit 1; }; \
+	done; echo "test-repeat: $(N)/$(N) rounds passed"
 
 notebooks-test: setup
 	rm -rf $(TEST_OUT)

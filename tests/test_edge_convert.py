@@ -23,15 +23,17 @@ def _small_cnn():
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory):
+def setup(tmp_path_factory, session_home):
     """A trained small CNN, calibration and test images, and its four .tflite variants."""
     import keras
-    from conftest import mirror_dir
+    from conftest import mirror_dir, no_mirror_message
 
     mirror = mirror_dir()
     if mirror is None:
-        pytest.fail("no data mirror: set EDGELAB_MIRROR (these tests train on real MNIST)")
+        pytest.fail(no_mirror_message() + " (these tests train on real MNIST)")
+    # A module fixture runs before the per-test environment is set: name the home here too.
     with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("EDGELAB_HOME", str(session_home))
         mp.setenv("EDGELAB_MIRROR", str(mirror))
         from edgelab.edge import sources
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import shutil
 import tarfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from edgelab.datasets import cache as F
@@ -162,7 +162,7 @@ def test_extract_tar_member_dir(tmp_path):
 
 
 def test_truncated_archive(tmp_path):
-    payload = os.urandom(200_000)  # incompressible, so truncation cuts file data
+    payload = np.random.default_rng(0).bytes(200_000)  # incompressible: truncation cuts data
     arc = _tar(tmp_path / "a.tgz", {"jpg/a.jpg": payload, "jpg/b.jpg": payload[::-1]})
     data = arc.read_bytes()
     arc.write_bytes(data[: len(data) // 2])

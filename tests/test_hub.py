@@ -37,6 +37,23 @@ def hub_home(tmp_path, monkeypatch, mirror):
     return tmp_path / "home"
 
 
+@pytest.fixture(scope="module")
+def _module_home(tmp_path_factory):
+    return tmp_path_factory.mktemp("hub-home")
+
+
+@pytest.fixture
+def shared_hub_home(_module_home, tmp_path, monkeypatch, mirror):
+    """Like ``hub_home``, but one home for the tests here that only load the modules: each
+    module is built (a few seconds) the first time a test resolves it, and is the same
+    whichever test that is. The tests of building, caching and resolving use ``hub_home``."""
+    monkeypatch.setenv("EDGELAB_HOME", str(_module_home))
+    monkeypatch.setenv("EDGELAB_MIRROR", str(mirror))
+    monkeypatch.setenv("EDGELAB_OFFLINE", "1")
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmp_path / "tfhub"))
+    return _module_home
+
+
 def _fake_saved_model(folder: Path) -> Path:
     folder.mkdir(parents=True)
     (folder / "saved_model.pb").write_bytes(b"not really a graph; resolution only checks the name")
@@ -63,13 +80,13 @@ def _keras_mobilenet(with_top: bool, size: int):
 
 # --------------------------------------------------------------------------- the builds
 
-def test_classification_module_reproduces_keras_with_background_first(hub_home):
+def test_classification_module_reproduces_keras_with_background_first(shared_hub_home):
     import tensorflow as tf
 
     from edgelab.datasets import samples
 
     path = hub.resolve_handle(hub.CLASSIFIER_HANDLE)
-    assert Path(path) == hub_home / "hub" / "mobilenet_v1_025_128_classification"
+    assert Path(path) == shared_hub_home / "hub" / "mobilenet_v1_025_128_classification"
     module = tf.saved_model.load(path)
     x = np.concatenate([_image("grace_hopper.jpg", 128), _image("chelsea.png", 128),
                         np.random.default_rng(0).random((2, 128, 128, 3), np.float32)])
@@ -93,7 +110,7 @@ def test_classification_module_reproduces_keras_with_background_first(hub_home):
     (hub.FEATURE_VECTOR_HANDLE, True, 128),
     ("https://tfhub.dev/google/imagenet/mobilenet_v1_025_224/feature_vector/5", False, 224),
 ])
-def test_feature_vector_modules_reproduce_keras(hub_home, handle, with_top, size):
+def test_feature_vector_modules_reproduce_keras(shared_hub_home, handle, with_top, size):
     import tensorflow as tf
 
     module = tf.saved_model.load(hub.resolve_handle(handle))
@@ -113,7 +130,7 @@ def test_feature_vector_modules_reproduce_keras(hub_home, handle, with_top, size
     assert module(x[:, :96, :96], training=False).shape == (3, 256)
 
 
-def test_reusable_savedmodel_interface_and_batch_norm_modes(hub_home):
+def test_reusable_savedmodel_interface_and_batch_norm_modes(shared_hub_home):
     import tensorflow as tf
 
     module = tf.saved_model.load(hub.resolve_handle(hub.FEATURE_VECTOR_HANDLE))
@@ -310,6 +327,7 @@ _TF_KERAS_SCRIPT = textwrap.dedent('''
 
     out = {}
     size = 96
+    tf_keras.utils.set_random_seed(0)   # the new head's weights and the fit's shuffling
     files, labels = flowers17.load("train")
     pick = [i for i in range(len(files)) if i % 40 < 2][:16]          # 2 images of 8 classes
     x, y = next(iter(flowers17.dataset([files[i] for i in pick], labels[pick],
@@ -358,7 +376,7 @@ _TF_KERAS_SCRIPT = textwrap.dedent('''
 ''')
 
 
-def test_keras_layer_fine_tuning_and_saving_in_tf_keras(hub_home, tmp_path):
+def test_keras_layer_fine_tuning_and_saving_in_tf_keras(shared_hub_home, tmp_path):
     """One subprocess with TF_USE_LEGACY_KERAS=1: classify, fine-tune the top, save, reload."""
     env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="2")
     proc = subprocess.run([sys.executable, "-c", _TF_KERAS_SCRIPT, str(tmp_path)], env=env,

@@ -105,9 +105,13 @@ def test_compiled_and_eager_steps_compute_the_same_update():
 def test_fit_writes_summaries_and_checkpoints_and_resumes(tmp_path):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+    # Eager steps: what is checked here (summaries, checkpoints, resuming) does not depend
+    # on tracing, which test_compiled_and_eager_steps_compute_the_same_update covers; each
+    # trace of the step costs ~10 s on two cores, more than the 6 eager steps together.
     ds = synthetic_dataset()
     model = tiny_model()
-    trainer = T.Trainer(model, weight_decay=1e-4, log_dir=tmp_path / "logs")
+    trainer = T.Trainer(model, weight_decay=1e-4, log_dir=tmp_path / "logs",
+                        use_tf_function=False)
     manager = tf.train.CheckpointManager(trainer.checkpoint, tmp_path / "ckpt", max_to_keep=2)
     history = trainer.fit(ds, 2, val_ds=ds, manager=manager, progress=False)
     assert list(history) == ["loss", "accuracy", "learning_rate", "val_loss", "val_accuracy"]
@@ -130,7 +134,7 @@ def test_fit_writes_summaries_and_checkpoints_and_resumes(tmp_path):
                                                     max_to_keep=1)) is None
     # a fresh model and trainer (as after a kernel restart) pick up where it stopped
     model2 = tiny_model()
-    trainer2 = T.Trainer(model2, weight_decay=1e-4)
+    trainer2 = T.Trainer(model2, weight_decay=1e-4, use_tf_function=False)
     manager2 = tf.train.CheckpointManager(trainer2.checkpoint, tmp_path / "ckpt", max_to_keep=2)
     assert trainer2.restore(manager2) == "ckpt-6"
     assert int(trainer2.step.numpy()) == 6
@@ -176,14 +180,19 @@ def test_loss_scale_skips_non_finite_steps_and_grows_after_good_ones():
 
 
 def test_float16_training_step_runs_with_loss_scaling():
+    tf.random.set_seed(2)   # seeded weights: whether a step overflows depends on them
     model = tiny_model(compute_dtype="float16")
     trainer = T.Trainer(model, weight_decay=1e-4)
     assert trainer.loss_scale is not None
     images, labels = next(iter(synthetic_dataset()))
     model(images, is_training=False)   # create the (float32) variables
     before = [v.numpy().copy() for v in model.trainable_variables]
+    scale = float(trainer.loss_scale.scale)
     out = trainer.train_step(images, labels)
     assert np.isfinite(float(out["loss"]))
+    # finite scaled gradients at this scale, so the step was applied (an overflow would
+    # have skipped it and halved the scale, which the test above checks)
+    assert float(trainer.loss_scale.scale) == scale and int(trainer.loss_scale.good_steps) == 1
     assert all(v.dtype == tf.float32 for v in model.trainable_variables)
     assert any(not np.array_equal(b, v.numpy()) for b, v in zip(before,
                                                                   model.trainable_variables))

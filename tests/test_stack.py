@@ -30,6 +30,7 @@ def test_chainer_and_tensorflow_train_in_one_process():
     y = (x[:, 0] > 0).astype(np.int32)
 
     # Chainer: a few SGD steps on a linear classifier lower the loss.
+    np.random.seed(0)   # Chainer's initializers draw from NumPy's global generator
     model = L.Classifier(L.Linear(4, 2))
     opt = chainer.optimizers.SGD(lr=0.5)
     opt.setup(model)
@@ -49,6 +50,7 @@ def test_chainer_and_tensorflow_train_in_one_process():
     assert hist[-1] < hist[0] * 0.7
 
     # Sonnet 2: one GradientTape step with snt.optimizers.
+    tf.random.set_seed(0)   # Sonnet's initializers draw from TensorFlow's global seed
     lin = snt.Linear(2)
     sgd = snt.optimizers.SGD(0.5)
     def step():
