@@ -158,6 +158,8 @@ def test_one_checkpoint_folder_per_configuration(tmp_path):
     assert manager_for()[1].directory == folder           # same configuration, same folder
     assert (T.Path(folder) / T.RUN_CONFIG_FILE).exists()
     assert T.Path(folder).name.startswith("xception-")
+    assert trainer.checkpoint_folder(tmp_path, batch_size=16, seed=0) == T.Path(folder)
+    assert not trainer.checkpoint_folder(tmp_path, batch_size=99, seed=0).exists()
     others = {
         "head": manager_for(X.Xception(num_classes=3, widths=X.Widths().scaled(0.125),
                                        middle_blocks=1, head="paper"))[1],
@@ -173,11 +175,10 @@ def test_one_checkpoint_folder_per_configuration(tmp_path):
     trainer.fit(ds, 1, manager=manager, progress=False)
     again, again_manager = manager_for()
     assert again.restore(again_manager) == "ckpt-3"
-    paper, paper_manager = T.Trainer(X.Xception(num_classes=3, widths=X.Widths().scaled(0.125),
-                                                middle_blocks=1, head="paper"),
-                                     weight_decay=1e-4), others["head"]
-    assert paper.restore(tf.train.CheckpointManager(paper.checkpoint, paper_manager.directory,
-                                                    max_to_keep=1)) is None
+    paper, paper_manager = manager_for(X.Xception(num_classes=3, widths=X.Widths().scaled(0.125),
+                                                  middle_blocks=1, head="paper"))
+    assert paper_manager.directory == others["head"].directory
+    assert paper.restore(paper_manager) is None   # its own, empty folder: a fresh start
     # a trainer of another configuration pointed at this folder by hand is refused
     wrong = T.Trainer(tiny_model(), weight_decay=0.0)
     with pytest.raises(ValueError, match="another configuration"):

@@ -301,10 +301,7 @@ class Trainer(tf.Module):
         do not fit it. The configuration is written next to the checkpoints
         (``run_config.json``) so a person can tell the folders apart.
         """
-        config = {"trainer": self.run_config(), "data": json.loads(json.dumps(data, default=str))}
-        text = json.dumps(config, sort_keys=True)
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
-        folder = Path(root) / f"{self.model.name}-{digest}"
+        folder, config = self._folder_and_config(root, data)
         saved = folder / RUN_CONFIG_FILE
         if saved.exists():
             self._check_run_config(folder, config)
@@ -313,6 +310,16 @@ class Trainer(tf.Module):
             with atomic_write(saved, encoding="utf-8") as handle:
                 handle.write(json.dumps(config, indent=2, sort_keys=True) + "\n")
         return tf.train.CheckpointManager(self.checkpoint, str(folder), max_to_keep=max_to_keep)
+
+    def checkpoint_folder(self, root, **data) -> Path:
+        """The folder :meth:`checkpoint_manager` would use (nothing is created)."""
+        return self._folder_and_config(root, data)[0]
+
+    def _folder_and_config(self, root, data) -> tuple[Path, dict]:
+        config = {"trainer": self.run_config(), "data": json.loads(json.dumps(data, default=str))}
+        text = json.dumps(config, sort_keys=True)
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+        return Path(root) / f"{self.model.name}-{digest}", config
 
     def _check_run_config(self, folder: Path, expected: dict | None = None) -> None:
         saved = folder / RUN_CONFIG_FILE
