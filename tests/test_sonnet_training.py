@@ -151,6 +151,44 @@ def test_fit_writes_summaries_and_checkpoints_and_resumes(tmp_path):
         np.testing.assert_allclose(v1.numpy(), v2.numpy(), rtol=1e-4, atol=1e-6)
 
 
+def test_one_checkpoint_folder_per_configuration(tmp_path):
+    def manager_for(model=None, **trainer_kw):
+        data = trainer_kw.pop("data", dict(batch_size=16, seed=0))
+        trainer = T.Trainer(model or tiny_model(), **{"weight_decay": 1e-4, **trainer_kw})
+        return trainer, trainer.checkpoint_manager(tmp_path, **data)
+
+    trainer, manager = manager_for()
+    folder = manager.directory
+    assert manager_for()[1].directory == folder           # same configuration, same folder
+    assert (T.Path(folder) / T.RUN_CONFIG_FILE).exists()
+    assert T.Path(folder).name.startswith("xception-")
+    assert trainer.checkpoint_folder(tmp_path, batch_size=16, seed=0) == T.Path(folder)
+    assert not trainer.checkpoint_folder(tmp_path, batch_size=99, seed=0).exists()
+    others = {
+        "head": manager_for(X.Xception(num_classes=3, widths=X.Widths().scaled(0.125),
+                                       middle_blocks=1, head="paper"))[1],
+        "weight decay": manager_for(weight_decay=0.0)[1],
+        "XLA": manager_for(jit_compile=True)[1],
+        "schedule": manager_for(schedule=T.StaircaseDecay(1e-3, 0.5, 7))[1],
+        "batch size": manager_for(data=dict(batch_size=8, seed=0))[1],
+    }
+    folders = {name: m.directory for name, m in others.items()}
+    assert folder not in folders.values() and len(set(folders.values())) == len(folders), folders
+    # train one epoch in the first folder; the same configuration resumes, another starts anew
+    ds = synthetic_dataset()
+    trainer.fit(ds, 1, manager=manager, progress=False)
+    again, again_manager = manager_for()
+    assert again.restore(again_manager) == "ckpt-3"
+    paper, paper_manager = manager_for(X.Xception(num_classes=3, widths=X.Widths().scaled(0.125),
+                                                  middle_blocks=1, head="paper"))
+    assert paper_manager.directory == others["head"].directory
+    assert paper.restore(paper_manager) is None   # its own, empty folder: a fresh start
+    # a trainer of another configuration pointed at this folder by hand is refused
+    wrong = T.Trainer(tiny_model(), weight_decay=0.0)
+    with pytest.raises(ValueError, match="another configuration"):
+        wrong.restore(tf.train.CheckpointManager(wrong.checkpoint, folder, max_to_keep=1))
+
+
 def test_fit_refuses_an_endless_dataset():
     trainer = T.Trainer(tiny_model())
     with pytest.raises(ValueError, match="finite"):

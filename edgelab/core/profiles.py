@@ -32,11 +32,17 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
                      learning_rate=1e-3, eval_examples=10_000),
     },
     # Notebook 02: Xception (Sonnet 2) on Flower17, trained from scratch.
+    # test_accuracy_goal: what notebook 02 asserts on the test split. quick: measured 0.506,
+    # 0.512, 0.518, 0.582 (seeds 42, 0, 1, 7; 2 CPU cores), so 0.40 leaves room for other
+    # hardware. full: the lesson's target (the source reached 0.805); not measured yet: it
+    # needs a GPU (notebook 02 says how long one would take).
     "xception": {
         "quick": dict(image_size=96, batch_size=32, epochs=10, width_multiplier=0.25,
-                      middle_blocks=2, lr_decay_steps=100, weight_decay=1e-4, dropout=0.5),
+                      middle_blocks=2, lr_decay_steps=100, weight_decay=1e-4, dropout=0.5,
+                      test_accuracy_goal=0.40),
         "full": dict(image_size=149, batch_size=32, epochs=150, width_multiplier=1.0,
-                     middle_blocks=8, lr_decay_steps=1000, weight_decay=1e-4, dropout=0.5),
+                     middle_blocks=8, lr_decay_steps=1000, weight_decay=1e-4, dropout=0.5,
+                     test_accuracy_goal=0.85),
     },
     # Notebook 03: Grad-CAM.
     "gradcam": {

@@ -165,7 +165,8 @@ def decode(path, image_size: int):
 
 
 def augment(image, seed):
-    """The source lesson's augmentation: random flip, brightness and contrast (stateless)."""
+    """The source lesson's three augmentations, random flip, brightness and contrast, in
+    milder ranges than its (brightness +-63 of 255, contrast 0.2 to 1.8); stateless."""
     import tensorflow as tf
 
     s = tf.random.experimental.stateless_split(seed, 3)

@@ -18,13 +18,16 @@ pieces here are small and separate so the notebook can show each one:
 * :class:`Trainer` - a ``tf.function`` train step (``tf.GradientTape`` and
   ``snt.optimizers.Adam``), evaluation, per-step TensorBoard scalars (loss, its two
   parts, accuracy, learning rate), training-image summaries, and a
-  ``tf.train.Checkpoint`` of model + optimizer + step so an interrupted run resumes.
+  ``tf.train.Checkpoint`` of model + optimizer + step so an interrupted run resumes;
+  :meth:`Trainer.checkpoint_manager` keeps one checkpoint folder per configuration, so a
+  changed model or recipe never resumes from another one's checkpoints.
 * :func:`train_flowers` - the whole Flower17 recipe in one call, for lessons that need a
   trained Xception but are not about training one (``xception.load_or_train``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -38,6 +41,7 @@ import tensorflow as tf
 from edgelab.core.atomic import atomic_write
 
 HISTORY_FILE = "history.json"
+RUN_CONFIG_FILE = "run_config.json"
 INITIAL_LEARNING_RATE = 1e-3
 DECAY_RATE = 0.5
 IMAGES_IN_SUMMARY = 8
@@ -184,6 +188,7 @@ class Trainer(tf.Module):
         if weight_decay < 0:
             raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
         self.weight_decay = float(weight_decay)
+        self.jit_compile = bool(jit_compile)
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         self.learning_rate = tf.Variable(self.schedule(0), trainable=False, name="learning_rate")
         self.optimizer = snt.optimizers.Adam(learning_rate=self.learning_rate)
@@ -271,12 +276,73 @@ class Trainer(tf.Module):
                 tf.summary.image("training_images", images, max_outputs=IMAGES_IN_SUMMARY)
 
     # ---------------------------------------------------------------- checkpoints
+    def run_config(self) -> dict:
+        """What makes this run's checkpoints this run's: the model's class, constructor
+        arguments and compute dtype, the optimizer, the schedule, the weight decay, XLA."""
+        dtype = getattr(self.model, "compute_dtype", tf.float32)
+        return json.loads(json.dumps({
+            "model": {"class": type(self.model).__name__,
+                      "config": getattr(self.model, "config", {}),
+                      "compute_dtype": getattr(dtype, "name", str(dtype))},
+            "optimizer": type(self.optimizer).__name__,
+            "schedule": {"initial": self.schedule.initial, "decay_rate": self.schedule.decay_rate,
+                         "decay_steps": self.schedule.decay_steps},
+            "weight_decay": self.weight_decay, "jit_compile": self.jit_compile,
+        }, sort_keys=True, default=str))
+
+    def checkpoint_manager(self, root, *, max_to_keep: int = 3, **data) -> "tf.train.CheckpointManager":
+        """A ``tf.train.CheckpointManager`` in ``root/<model name>-<hash>/``, one folder per
+        configuration.
+
+        The hash (8 hex digits) covers :meth:`run_config` plus ``data``: what the trainer
+        cannot see but changes the run (batch size, seed, ...). The same configuration
+        finds its own folder again and resumes there; a changed one (another head, no
+        weight decay, XLA) starts in a new folder instead of restoring checkpoints that
+        do not fit it. The configuration is written next to the checkpoints
+        (``run_config.json``) so a person can tell the folders apart.
+        """
+        folder, config = self._folder_and_config(root, data)
+        saved = folder / RUN_CONFIG_FILE
+        if saved.exists():
+            self._check_run_config(folder, config)
+        else:
+            folder.mkdir(parents=True, exist_ok=True)
+            with atomic_write(saved, encoding="utf-8") as handle:
+                handle.write(json.dumps(config, indent=2, sort_keys=True) + "\n")
+        return tf.train.CheckpointManager(self.checkpoint, str(folder), max_to_keep=max_to_keep)
+
+    def checkpoint_folder(self, root, **data) -> Path:
+        """The folder :meth:`checkpoint_manager` would use (nothing is created)."""
+        return self._folder_and_config(root, data)[0]
+
+    def _folder_and_config(self, root, data) -> tuple[Path, dict]:
+        config = {"trainer": self.run_config(), "data": json.loads(json.dumps(data, default=str))}
+        text = json.dumps(config, sort_keys=True)
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+        return Path(root) / f"{self.model.name}-{digest}", config
+
+    def _check_run_config(self, folder: Path, expected: dict | None = None) -> None:
+        saved = folder / RUN_CONFIG_FILE
+        if not saved.exists():
+            return
+        try:
+            found = json.loads(saved.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{saved}: not a run configuration ({err}); delete the folder "
+                             "to train from the start.") from None
+        if (expected is not None and found != expected) or found.get("trainer") != self.run_config():
+            raise ValueError(f"{folder}: these checkpoints belong to another configuration "
+                             f"(see {RUN_CONFIG_FILE}); use trainer.checkpoint_manager(root) "
+                             "to get this configuration's own folder, or delete this one.")
+
     def restore(self, manager) -> str | None:
         """Restore the latest checkpoint of ``manager`` (if any) and its history.
 
         Returns the checkpoint's name, or None for a fresh start. Variables that do not
-        exist yet (a model not called yet, Adam's moments) are restored when created.
+        exist yet (a model not called yet, Adam's moments) are restored when created. A
+        folder made by :meth:`checkpoint_manager` for another configuration is refused.
         """
+        self._check_run_config(Path(manager.directory))
         path = manager.restore_or_initialize()
         self.history = {}
         if path:
@@ -299,7 +365,7 @@ class Trainer(tf.Module):
         ``val_loss``) and ``accuracy``, means over the epoch's steps,
         ``learning_rate`` at the epoch's end, ``val_loss`` / ``val_accuracy`` if
         ``val_ds`` is given."""
-        from tqdm import tqdm
+        from edgelab.core.progress import bar as progress_bar
 
         steps_per_epoch = int(train_ds.cardinality())
         if steps_per_epoch <= 0:
@@ -309,8 +375,8 @@ class Trainer(tf.Module):
         history: dict[str, list[float]] = {}
         # One bar update per epoch: a notebook stores every update, so per-step updates
         # would fill it with hundreds of lines.
-        bar = tqdm(total=max(0, epochs - start_epoch), desc=desc, unit="epoch",
-                   disable=not progress, leave=False)
+        bar = progress_bar(total=max(0, epochs - start_epoch), desc=desc, unit="epoch",
+                           disable=not progress, leave=False)
         for epoch in range(start_epoch, epochs):
             sums: dict[str, float] = {}
             n = 0
