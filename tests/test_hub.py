@@ -209,6 +209,11 @@ def test_offline_build_has_the_published_call(hub_home):
     kernel = var["MobilenetV1/Conv2d_0/weights"]
     before = mean.numpy().copy()
 
+    import inspect
+
+    params = inspect.signature(module.__call__).parameters       # [api], [card]
+    assert [(n, p.default) for n, p in list(params.items())[1:]] == [
+        ("training", False), ("batch_norm_momentum", PUBLISHED_MOMENTUM)]
     plain = module(x)                                   # training defaults to False
     assert plain.shape == (8, PUBLISHED_OUTPUT["feature_vector"]) and plain.dtype == tf.float32
     np.testing.assert_array_equal(module(x, training=False).numpy(), plain.numpy())
