@@ -24,6 +24,54 @@ from edgelab.hub import handles as hub_handles
 
 ROOT = Path(__file__).resolve().parent.parent
 UNKNOWN = "https://tfhub.dev/google/no_such_model/1"
+TFHUB_224 = "https://tfhub.dev/google/imagenet/mobilenet_v1_025_224/feature_vector/5"
+
+# ---------------------------------------------------------------------------------------
+# What the published modules google/imagenet/mobilenet_v1_025_{128,224}/{classification,
+# feature_vector}/5 (Kaggle Models: google/mobilenet-v1/TensorFlow2/025-128-..., version 2)
+# are, written down once so that edgelab's offline build cannot drift from them. Sources:
+#  [card]  model cards, github.com/tensorflow/tfhub.dev (snapshot 81fdea8, 2024-03-18)
+#          assets/docs/google/models/imagenet/mobilenet_v1_025_128/feature_vector/5.md and
+#          .../classification/5.md: "uses the TF-Slim implementation of mobilenet_v1_025";
+#          256 features / 1001 logits with class 0 "background"; inputs in [0, 1], other
+#          sizes possible; hub.KerasLayer(..., trainable=True,
+#          arguments=dict(batch_norm_momentum=0.997)), default momentum 0.99.
+#  [api]   tensorflow/hub docs/reusable_saved_models.md and docs/common_saved_model_apis/
+#          images.md (commit 1ad1c3f, 2023-08-03): __call__(inputs, training=False, **kwargs),
+#          variables (TF1's GLOBAL_VARIABLES), trainable_variables, regularization_losses
+#          (zero-argument functions returning a scalar); output float32 [batch, n].
+#  [slim]  tensorflow/models research/slim/nets/mobilenet_v1.py (commit ebafe28): scopes
+#          MobilenetV1/Conv2d_0, Conv2d_<i>_depthwise, Conv2d_<i>_pointwise,
+#          Logits/Conv2d_1c_1x1; batch norm center+scale, epsilon 1e-3; weight_decay 4e-5 on
+#          conv2d weights, regularize_depthwise=False; padding SAME; depth max(d*0.25, 8).
+#  [tfslim] the variable names, their order and the regularisation losses that TF-Slim
+#          (tf-slim 1.1.0) creates for that network, read from a tf.compat.v1 graph built
+#          with its conv2d / separable_conv2d / batch_norm under that arg scope.
+#  [export] tensorflow/hub docs/exporting_hub_format.md: TF1 Hub modules were exported with
+#          the graph's REGULARIZATION_LOSSES collection.
+PUBLISHED_FIRST_LAYER = [                                                  # [slim], [tfslim]
+    ("MobilenetV1/Conv2d_0/weights", [3, 3, 3, 8]),
+    ("MobilenetV1/Conv2d_0/BatchNorm/gamma", [8]),
+    ("MobilenetV1/Conv2d_0/BatchNorm/beta", [8]),
+    ("MobilenetV1/Conv2d_0/BatchNorm/moving_mean", [8]),
+    ("MobilenetV1/Conv2d_0/BatchNorm/moving_variance", [8]),
+    ("MobilenetV1/Conv2d_1_depthwise/depthwise_weights", [3, 3, 8, 1]),
+]
+PUBLISHED_LAST_LAYERS = [                                                  # [slim], [tfslim]
+    ("MobilenetV1/Conv2d_13_pointwise/weights", [1, 1, 256, 256]),
+    ("MobilenetV1/Conv2d_13_pointwise/BatchNorm/gamma", [256]),
+    ("MobilenetV1/Conv2d_13_pointwise/BatchNorm/beta", [256]),
+    ("MobilenetV1/Conv2d_13_pointwise/BatchNorm/moving_mean", [256]),
+    ("MobilenetV1/Conv2d_13_pointwise/BatchNorm/moving_variance", [256]),
+]
+PUBLISHED_LOGITS = [("MobilenetV1/Logits/Conv2d_1c_1x1/weights", [1, 1, 256, 1001]),
+                    ("MobilenetV1/Logits/Conv2d_1c_1x1/biases", [1001])]
+PUBLISHED_COUNTS = {  # variables, trainable variables, regularisation losses: [tfslim], [export]
+    "feature_vector": (135, 81, 14), "classification": (137, 83, 15)}
+PUBLISHED_OUTPUT = {"feature_vector": 256, "classification": 1001}         # [card], [api]
+PUBLISHED_MOMENTUM = 0.99                                                  # [card]
+PUBLISHED_WEIGHT_DECAY = 4e-5                                              # [slim]
+PUBLISHED_EPSILON = 1e-3                                                   # [slim]
 
 
 @pytest.fixture
@@ -96,7 +144,7 @@ def test_classification_module_reproduces_keras_with_background_first(shared_hub
     np.testing.assert_allclose(logits[:, 1:], keras_logits, rtol=1e-5, atol=1e-4)
     assert np.all(logits[:, 0] == hub_models.BACKGROUND_LOGIT)
     probs = tf.nn.softmax(logits).numpy()
-    np.testing.assert_allclose(probs[:, 1:], tf.nn.softmax(keras_logits).numpy(), atol=1e-6)
+    np.testing.assert_allclose(probs[:, 1:], tf.nn.softmax(keras_logits).numpy(), rtol=1e-4, atol=5e-6)
     assert np.all(probs[:, 0] == 0.0)
     labels = samples.imagenet_labels()
     assert hub.top_k(logits[0], labels, 1)[0][0] == "bow tie"        # Grace Hopper
@@ -108,7 +156,7 @@ def test_classification_module_reproduces_keras_with_background_first(shared_hub
 
 @pytest.mark.parametrize("handle, with_top, size", [
     (hub.FEATURE_VECTOR_HANDLE, True, 128),
-    ("https://tfhub.dev/google/imagenet/mobilenet_v1_025_224/feature_vector/5", False, 224),
+    (hub.FEATURE_VECTOR_HANDLES[224], False, 224),
 ])
 def test_feature_vector_modules_reproduce_keras(shared_hub_home, handle, with_top, size):
     import tensorflow as tf
@@ -130,35 +178,85 @@ def test_feature_vector_modules_reproduce_keras(shared_hub_home, handle, with_to
     assert module(x[:, :96, :96], training=False).shape == (3, 256)
 
 
-def test_reusable_savedmodel_interface_and_batch_norm_modes(shared_hub_home):
+@pytest.mark.parametrize("handle, kind", [(hub.FEATURE_VECTOR_HANDLE, "feature_vector"),
+                                          (hub.CLASSIFIER_HANDLE, "classification")])
+def test_offline_build_has_the_published_variables_in_order(shared_hub_home, handle, kind):
+    import tensorflow as tf
+
+    module = tf.saved_model.load(hub.resolve_handle(handle))
+    got = [(v.name.removesuffix(":0"), v.shape.as_list()) for v in module.variables]
+    n_vars, n_trainable, n_losses = PUBLISHED_COUNTS[kind]
+    assert len(got) == n_vars
+    assert got[:6] == PUBLISHED_FIRST_LAYER
+    last = PUBLISHED_LAST_LAYERS + (PUBLISHED_LOGITS if kind == "classification" else [])
+    assert got[-len(last):] == last
+    assert [n for n, _ in got] == hub_models.published_variable_names(kind)
+    # every layer: its weights, then gamma, beta, moving_mean, moving_variance (TF-Slim's order)
+    for i in range(0, 135, 5):
+        assert [n.rsplit("/", 1)[-1] for n, _ in got[i:i + 5]][1:] == [
+            "gamma", "beta", "moving_mean", "moving_variance"], got[i][0]
+    # depth order: Conv2d_0, then Conv2d_1_depthwise, Conv2d_1_pointwise, ... Conv2d_13_pointwise
+    layers = [n.rsplit("/", 1)[0] for n, _ in got[:135:5]]
+    assert layers == ["MobilenetV1/Conv2d_0"] + [f"MobilenetV1/Conv2d_{i}_{part}"
+                                                 for i in range(1, 14)
+                                                 for part in ("depthwise", "pointwise")]
+    trainable = [v.name for v in module.trainable_variables]
+    assert len(trainable) == n_trainable
+    assert trainable == [v.name for v in module.variables if "moving_" not in v.name]
+    assert all(v.trainable for v in module.trainable_variables)
+
+    # regularisation: 4e-5 * l2_loss of every regular convolution's weights, none depthwise
+    losses = list(module.regularization_losses)
+    assert len(losses) == n_losses
+    regularized = [v for v in module.variables if v.name.endswith("/weights:0")
+                   and "_depthwise/" not in v.name]
+    assert len(regularized) == n_losses
+    for loss, w in zip(losses, regularized):
+        np.testing.assert_allclose(float(loss()),
+                                   PUBLISHED_WEIGHT_DECAY * 0.5 * np.sum(w.numpy() ** 2), rtol=1e-5)
+
+
+def test_offline_build_has_the_published_call(shared_hub_home):
     import tensorflow as tf
 
     module = tf.saved_model.load(hub.resolve_handle(hub.FEATURE_VECTOR_HANDLE))
-    names = [v.name for v in module.variables]
-    trainable = [v.name for v in module.trainable_variables]
-    assert names[0] == "conv1/kernel:0" and names[-1].startswith("conv_pw_13_bn/")
-    assert len(module.variables) == 135 and len(module.trainable_variables) == 81
-    assert not any("moving" in n for n in trainable)
-    assert list(module.regularization_losses) == []
+    x = np.random.default_rng(2).random((8, 64, 64, 3), np.float32)
+    var = {v.name.removesuffix(":0"): v for v in module.variables}
+    mean = var["MobilenetV1/Conv2d_0/BatchNorm/moving_mean"]
+    kernel = var["MobilenetV1/Conv2d_0/weights"]
+    before = mean.numpy().copy()
+
+    import inspect
+
+    params = inspect.signature(module.__call__).parameters       # [api], [card]
+    assert [(n, p.default) for n, p in list(params.items())[1:]] == [
+        ("training", False), ("batch_norm_momentum", PUBLISHED_MOMENTUM)]
+    plain = module(x)                                   # training defaults to False
+    assert plain.shape == (8, PUBLISHED_OUTPUT["feature_vector"]) and plain.dtype == tf.float32
+    np.testing.assert_array_equal(module(x, training=False).numpy(), plain.numpy())
+    np.testing.assert_array_equal(module(x, training=False, batch_norm_momentum=0.5).numpy(),
+                                  plain.numpy())       # momentum only matters when training
+    np.testing.assert_array_equal(mean.numpy(), before)
+    # edgelab's old argument is not part of the interface: the module refuses it
+    with pytest.raises((TypeError, ValueError)):
+        module(x, training=True, batch_norm_training=False)
+
+    # training=True: batch statistics, moving mean <- m * mean + (1 - m) * batch mean
+    conv = tf.nn.conv2d(x * 2.0 - 1.0, kernel, 2, "SAME").numpy().mean(axis=(0, 1, 2))
+    trained = module(x, training=True).numpy()
+    assert not np.allclose(trained, plain.numpy(), atol=1e-3)
+    m = PUBLISHED_MOMENTUM
+    np.testing.assert_allclose(mean.numpy(), m * before + (1 - m) * conv, rtol=1e-5, atol=1e-6)
+    after = mean.numpy().copy()
+    module(x, training=True, batch_norm_momentum=0.997)
+    np.testing.assert_allclose(mean.numpy(), 0.997 * after + 0.003 * conv, rtol=1e-5, atol=1e-6)
+    assert hub_models.BATCH_NORM_MOMENTUM == PUBLISHED_MOMENTUM
+    assert hub_models.BATCH_NORM_EPSILON == PUBLISHED_EPSILON
+
+    # TF-Slim pads SAME: odd sizes work and the output size does not depend on the input size
+    assert module(x[:, :63, :57], training=False).shape == (8, 256)
     sig = module.signatures["serving_default"]
     assert sig.structured_input_signature[1]["images"].shape.as_list() == [None, None, None, 3]
-
-    x = np.random.default_rng(2).random((8, 64, 64, 3), np.float32)
-    mean = {v.name: v for v in module.variables}["conv1_bn/moving_mean:0"]
-    kernel = {v.name: v for v in module.variables}["conv1/kernel:0"]
-    before = mean.numpy().copy()
-    inference = module(x, training=False).numpy()
-    # training=True but batch_norm_training=False: moving averages used, nothing updated
-    frozen = module(x, training=True, batch_norm_training=False).numpy()
-    np.testing.assert_allclose(frozen, inference, atol=1e-6)
-    np.testing.assert_array_equal(mean.numpy(), before)
-    # training=True: batch statistics, and moving mean <- m * mean + (1 - m) * batch mean
-    trained = module(x, training=True).numpy()
-    assert not np.allclose(trained, inference, atol=1e-3)
-    conv = tf.nn.conv2d(x * 2.0 - 1.0, kernel, 2, "SAME").numpy()
-    m = hub_models.BATCH_NORM_MOMENTUM
-    np.testing.assert_allclose(mean.numpy(), m * before + (1 - m) * conv.mean(axis=(0, 1, 2)),
-                               rtol=1e-5, atol=1e-6)
 
 
 def test_builds_are_cached_rebuilt_when_stale_and_atomic(hub_home, monkeypatch):
@@ -217,6 +315,25 @@ def test_cache_key_is_tensorflow_hubs(hub_home, tmp_path):
             hub.hub_cache_dir() / hub.cache_key(handle)
 
 
+def test_handles_learners_find_today(hub_home):
+    kaggle = "https://www.kaggle.com/models/google/mobilenet-v1/TensorFlow2/"
+    assert hub.CLASSIFIER_HANDLE == kaggle + "025-128-classification/2"
+    assert hub.FEATURE_VECTOR_HANDLES == {128: kaggle + "025-128-feature-vector/2",
+                                          224: kaggle + "025-224-feature-vector/2"}
+    assert hub.feature_vector_handle(224) == hub.FEATURE_VECTOR_HANDLES[224]   # 224 px -> 224
+    with pytest.raises(ValueError, match="published for 128 and 224 px inputs, not 160"):
+        hub.feature_vector_handle(160)
+    # the old tfhub.dev name, Kaggle's long URL form and another spelling find the same build
+    path = hub.resolve_handle(hub.FEATURE_VECTOR_HANDLES[224])
+    for alias in (TFHUB_224,
+                  "https://www.kaggle.com/models/google/mobilenet-v1/frameworks/TensorFlow2/"
+                  "variations/025-224-feature-vector/versions/2",
+                  "https://www.kaggle.com/models/google/mobilenet-v1/tensorFlow2/025-224-feature-vector/2/"):
+        r = hub.resolve(alias)
+        assert (r.source, r.path) == ("edgelab build", path), alias
+    assert Path(path).name == "mobilenet_v1_025_224_feature_vector"
+
+
 def test_resolution_order(hub_home, tmp_path, monkeypatch):
     # 1. a local folder wins
     local = _fake_saved_model(tmp_path / "my_model")
@@ -261,6 +378,9 @@ def test_unreachable_handle_lists_every_place_and_the_fix(hub_home, tmp_path, mo
                      "not reachable (no DNS)", "TFHUB_CACHE_DIR", "Kaggle", "EDGELAB_MIRROR",
                      "saved_model.pb", hub.CLASSIFIER_HANDLE):
         assert expected in message, expected
+    shown = err.value.shown()      # for notebooks: no path of this machine
+    assert str(tmp_path) not in shown and hub.cache_key(UNKNOWN) in shown
+    assert shown.splitlines()[0] == message.splitlines()[0]
 
     folder = tmp_path / "empty"
     folder.mkdir()
@@ -283,17 +403,44 @@ def test_known_handle_without_weights_explains_the_mirror(home, tmp_path, monkey
     assert "EDGELAB_MIRROR" in str(err.value)
 
 
-def test_top_blocks_and_variable_selection(hub_home):
-    assert hub.top_blocks(1) == ["conv_dw_13", "conv_dw_13_bn", "conv_pw_13", "conv_pw_13_bn"]
+def test_top_blocks_by_published_names_in_depth_order(hub_home):
+    assert hub.top_blocks(1) == ["MobilenetV1/Conv2d_13_depthwise", "MobilenetV1/Conv2d_13_pointwise"]
     assert hub.top_blocks(0) == []
+    assert len(hub.top_blocks(13)) == 26 and hub.top_blocks(13)[0] == "MobilenetV1/Conv2d_1_depthwise"
     with pytest.raises(ValueError, match="13 blocks; num_blocks must be 0..13, got 14"):
         hub.top_blocks(14)
+    assert hub.block_of("MobilenetV1/Conv2d_0/weights:0") == 0
+    assert hub.block_of("MobilenetV1/Conv2d_7_depthwise/BatchNorm/beta:0") == 7
+    assert hub.block_of("module/MobilenetV1/Conv2d_13_pointwise/weights") == 13
+    assert hub.block_of("MobilenetV1/Logits/Conv2d_1c_1x1/biases:0") == 14
+    assert hub.block_of("conv_pw_13/kernel:0") is None
+
     net = hub_models.build_network("feature_vector")
-    chosen = hub.select_variables(net.ordered_variables(trainable_only=True), hub.top_blocks(2))
-    assert sorted(v.name for v in chosen)[:2] == ["conv_dw_12/depthwise_kernel:0",
-                                                  "conv_dw_12_bn/beta:0"]
-    assert len(chosen) == 2 * 6 and hub.count_params(chosen) == (3 * 3 * 128 + 128 * 256 + 3 * 3 * 256 + 256 * 256
-                                                     + 2 * (128 + 3 * 256))
+    variables = net.ordered_variables(trainable_only=True)
+    chosen = hub.select_variables(variables, hub.top_blocks(2))
+    assert [v.name for v in chosen][:3] == ["MobilenetV1/Conv2d_12_depthwise/depthwise_weights:0",
+                                            "MobilenetV1/Conv2d_12_depthwise/BatchNorm/gamma:0",
+                                            "MobilenetV1/Conv2d_12_depthwise/BatchNorm/beta:0"]
+    assert {hub.block_of(v.name) for v in chosen} == {12, 13}
+    assert chosen == [v for v in variables if hub.block_of(v.name) >= 12]   # depth order kept
+    assert len(chosen) == 2 * 6 and hub.count_params(chosen) == (
+        3 * 3 * 128 + 128 * 256 + 3 * 3 * 256 + 256 * 256 + 2 * 128 + 3 * 2 * 256)
+    assert hub.select_variables(variables, []) == []
+    # a module with other names (edgelab's old Keras-named build, another model) fails loudly
+    import tensorflow as tf
+
+    other = [tf.Variable(tf.zeros([1]), name="conv_pw_13/kernel")]
+    with pytest.raises(ValueError, match="not name its variables like TF-Slim's MobileNet v1"):
+        hub.select_variables(other, hub.top_blocks(2))
+
+
+def test_accuracy_standard_error():
+    assert hub.accuracy_standard_error(0.85, 340) == pytest.approx(np.sqrt(0.85 * 0.15 / 340))
+    assert hub.accuracy_standard_error(1.0, 10) == 0.0
+    with pytest.raises(ValueError, match="at least one test image"):
+        hub.accuracy_standard_error(0.5, 0)
+    with pytest.raises(ValueError, match="fraction in \\[0, 1\\]"):
+        hub.accuracy_standard_error(85.0, 340)
 
 
 def test_image_input_and_top_k():
@@ -361,7 +508,7 @@ _TF_KERAS_SCRIPT = textwrap.dedent('''
 
     dest = sys.argv[1]
     eh.save_for_deployment(model, dest + "/flowers_hub_savedmodel", size)
-    model.save(dest + "/flowers_hub.h5")
+    eh.save_h5(model, dest + "/flowers_hub.h5")
     reloaded = tf_keras.models.load_model(dest + "/flowers_hub.h5",
                                           custom_objects={"KerasLayer": hub.KerasLayer})
     np.save(dest + "/x.npy", x.numpy())
@@ -372,6 +519,42 @@ _TF_KERAS_SCRIPT = textwrap.dedent('''
         eh.top_fine_tuner(model, [])
     except ValueError as err:
         out["empty_error"] = str(err)
+
+    # the published fine-tuning call (model card): trainable, batch norm momentum 0.997
+    loss = tf_keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    layer = hub.KerasLayer(eh.resolve_handle(eh.FEATURE_VECTOR_HANDLE), trainable=True,
+                           arguments=dict(batch_norm_momentum=0.997))
+    model = tf_keras.Sequential([tf_keras.Input((size, size, 3)), layer, tf_keras.layers.Dense(17)])
+    model.compile(tf_keras.optimizers.SGD(0.01), loss)
+    var = {v.name: v for v in layer.variables}
+    mean, w0 = (var["MobilenetV1/Conv2d_0/BatchNorm/moving_mean:0"],
+                var["MobilenetV1/Conv2d_0/weights:0"])
+    mean0, w00 = mean.numpy().copy(), w0.numpy().copy()
+    batch_mean = tf.nn.conv2d(x * 2.0 - 1.0, w0, 2, "SAME").numpy().mean(axis=(0, 1, 2))
+    regularized = [v for v in layer.trainable_variables
+                   if v.name.endswith("/weights:0") and "_depthwise/" not in v.name]
+    out["regularization_losses"] = len(model.losses)
+    out["regularization_sum_ok"] = bool(np.isclose(
+        float(tf.add_n(model.losses)),
+        sum(4e-5 * 0.5 * float(np.sum(v.numpy() ** 2)) for v in regularized), rtol=1e-5))
+    model.train_on_batch(x, y)
+    out["momentum_0997"] = bool(np.allclose(mean.numpy(), 0.997 * mean0 + 0.003 * batch_mean,
+                                            rtol=1e-5, atol=1e-6))
+    out["trained_weights"] = not np.array_equal(w0.numpy(), w00)
+    frozen = hub.KerasLayer(eh.resolve_handle(eh.FEATURE_VECTOR_HANDLE), trainable=False)
+    out["frozen_losses"] = sum(float(v) for v in tf_keras.Sequential(   # hub: 0 unless trainable
+        [tf_keras.Input((size, size, 3)), frozen]).losses)
+
+    # the lesson's recipe: weights train, batch norm keeps its statistics (training=False)
+    layer = hub.KerasLayer(eh.resolve_handle(eh.FEATURE_VECTOR_HANDLE), trainable=True)
+    inputs = tf_keras.Input((size, size, 3))
+    model = tf_keras.Model(inputs, tf_keras.layers.Dense(17)(layer(inputs, training=False)))
+    model.compile(tf_keras.optimizers.SGD(0.01), loss)
+    before = {v.name: v.numpy().copy() for v in layer.variables}
+    model.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    changed = {v.name for v in layer.variables if not np.array_equal(before[v.name], v.numpy())}
+    out["bn_frozen_moving_changed"] = sorted(n for n in changed if "moving" in n)
+    out["bn_frozen_weights_changed"] = len(changed)
     print("RESULT" + json.dumps(out))
 ''')
 
@@ -392,6 +575,11 @@ def test_keras_layer_fine_tuning_and_saving_in_tf_keras(shared_hub_home, tmp_pat
     assert out["moving_changed"] > 0                         # batch norm ran in training mode
     assert out["h5_same"]
     assert "at least one variable" in out["empty_error"]
+    # hub.KerasLayer(<feature vector>, trainable=True, arguments=dict(batch_norm_momentum=0.997))
+    assert out["regularization_losses"] == PUBLISHED_COUNTS["feature_vector"][2]
+    assert out["regularization_sum_ok"] and out["frozen_losses"] == 0.0
+    assert out["momentum_0997"] and out["trained_weights"]
+    assert out["bn_frozen_moving_changed"] == [] and out["bn_frozen_weights_changed"] == 81
 
     # notebook 07 converts the SavedModel in a Keras 3 process: check that works here
     import tensorflow as tf
@@ -413,4 +601,4 @@ def test_keras_layer_fine_tuning_and_saving_in_tf_keras(shared_hub_home, tmp_pat
     interp.invoke()
     lite = interp.get_tensor(interp.get_output_details()[0]["index"])
     np.testing.assert_allclose(lite, logits, atol=1e-3)
-    assert not list(tmp_path.glob(".flowers_hub_savedmodel*"))   # no temporary folder left
+    assert not list(tmp_path.glob(".flowers_hub*"))   # no temporary folder or file left

@@ -62,13 +62,17 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
                      variance_samples=1000, estimator_samples=8),
     },
     # Notebook 05: MobileNet from TF Hub, feature extraction and fine-tuning on Flower17.
+    # Both profiles use 224 px (the 224-px module): at 128 px fine-tuning gained 2 points at
+    # most on this test set (about one standard error), at 224 px 8 epochs gain 3.5 (2026-12).
+    # finetune_margin_se: fine-tuned must beat frozen by this many standard errors of the
+    # test accuracy.
     "hub": {
-        "quick": dict(image_size=128, batch_size=32, head_epochs=10, head_learning_rate=1e-2,
-                      finetune_blocks=9, finetune_epochs=4, finetune_learning_rate=2e-4,
-                      frozen_goal=0.80, finetuned_goal=0.80),
+        "quick": dict(image_size=224, batch_size=32, head_epochs=10, head_learning_rate=1e-2,
+                      finetune_blocks=9, finetune_epochs=8, finetune_learning_rate=5e-4,
+                      frozen_goal=0.80, finetune_margin_se=1.0),
         "full": dict(image_size=224, batch_size=32, head_epochs=10, head_learning_rate=1e-2,
                      finetune_blocks=9, finetune_epochs=25, finetune_learning_rate=5e-4,
-                     frozen_goal=0.80, finetuned_goal=0.90),
+                     frozen_goal=0.80, finetune_margin_se=2.0),
     },
     # Notebook 06: line-art extraction.
     "lineart": {

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import socket
 import tempfile
 import urllib.parse
@@ -41,35 +42,88 @@ OFFLINE_VAR = "EDGELAB_OFFLINE"
 LEGACY_KERAS_VAR = "TF_USE_LEGACY_KERAS"
 PROBE_TIMEOUT = 5.0  # seconds to wait for the Hub's host before calling the machine offline
 
-HUB_ROOT = "https://tfhub.dev/google/imagenet/"
-CLASSIFIER_HANDLE = HUB_ROOT + "mobilenet_v1_025_128/classification/5"
-FEATURE_VECTOR_HANDLE = HUB_ROOT + "mobilenet_v1_025_128/feature_vector/5"
-# Published TF-Hub handle -> the edgelab module built from the same network's Keras weights.
+# Where learners find the models today. Since November 2023 tfhub.dev redirects to Kaggle
+# Models, where each TF2 SavedModel is a "variation" of a model (tensorflow/tfhub.dev
+# README); tensorflow_hub downloads from both kinds of URL. The tfhub.dev names stay known
+# because older tutorials (and the source post's) use them.
+KAGGLE_ROOT = "https://www.kaggle.com/models/google/mobilenet-v1/TensorFlow2/"
+TFHUB_ROOT = "https://tfhub.dev/google/imagenet/"
+CLASSIFIER_HANDLE = KAGGLE_ROOT + "025-128-classification/2"
+# One feature-vector module per training resolution: 224-px input goes to the 224-px module.
+FEATURE_VECTOR_HANDLES = {128: KAGGLE_ROOT + "025-128-feature-vector/2",
+                          224: KAGGLE_ROOT + "025-224-feature-vector/2"}
+FEATURE_VECTOR_HANDLE = FEATURE_VECTOR_HANDLES[128]
+# Published handle (Kaggle Models, and its tfhub.dev name) -> the edgelab module built from
+# the same network's Keras weights, with the same interface (see edgelab.hub.offline).
 KNOWN_HANDLES = {
     CLASSIFIER_HANDLE: "mobilenet_v1_025_128_classification",
-    FEATURE_VECTOR_HANDLE: "mobilenet_v1_025_128_feature_vector",
-    HUB_ROOT + "mobilenet_v1_025_224/feature_vector/5": "mobilenet_v1_025_224_feature_vector",
+    FEATURE_VECTOR_HANDLES[128]: "mobilenet_v1_025_128_feature_vector",
+    FEATURE_VECTOR_HANDLES[224]: "mobilenet_v1_025_224_feature_vector",
+    TFHUB_ROOT + "mobilenet_v1_025_128/classification/5": "mobilenet_v1_025_128_classification",
+    TFHUB_ROOT + "mobilenet_v1_025_128/feature_vector/5": "mobilenet_v1_025_128_feature_vector",
+    TFHUB_ROOT + "mobilenet_v1_025_224/feature_vector/5": "mobilenet_v1_025_224_feature_vector",
 }
+_KAGGLE_HANDLES = [h for h in KNOWN_HANDLES if h.startswith(KAGGLE_ROOT)]
+_KNOWN_LOWER = {h.lower(): name for h, name in KNOWN_HANDLES.items()}
+# Kaggle's long form of a model URL: .../frameworks/<fw>/variations/<v>/versions/<n>
+_KAGGLE_LONG = re.compile(r"^(https://www\.kaggle\.com/models/[^/]+/[^/]+)/frameworks/([^/]+)"
+                          r"/variations/([^/]+)/versions/(\d+)$", re.IGNORECASE)
+
+
+def feature_vector_handle(image_size: int) -> str:
+    """The published MobileNet v1 0.25 feature-vector handle trained at ``image_size`` px."""
+    try:
+        return FEATURE_VECTOR_HANDLES[int(image_size)]
+    except (KeyError, TypeError, ValueError):
+        raise ValueError(f"MobileNet v1 0.25 feature vectors are published for "
+                         f"{' and '.join(map(str, FEATURE_VECTOR_HANDLES))} px inputs, not "
+                         f"{image_size!r}; use one of those sizes (or pass a handle)") from None
+
+
+def edgelab_build_for(handle: str) -> str | None:
+    """The edgelab module that stands in for ``handle`` (a normalized handle), if any."""
+    return _KNOWN_LOWER.get(handle.lower())
 
 
 class HubHandleError(LookupError):
     """A handle no source could provide; the message (and ``looked``) list where edgelab
     looked, and the message says how to make the model available offline."""
 
-    def __init__(self, message: str, looked: Sequence["Looked"] = ()):
+    def __init__(self, message: str, looked: Sequence["Looked"] = (), handle: str = ""):
         super().__init__(message)
         self.looked = tuple(looked)
+        self.handle = handle
+
+    def shown(self) -> str:
+        """The message with every local path as :func:`edgelab.core.paths.shown` prints it
+        (``$EDGELAB_HOME/...``, or a folder's name), for notebooks and logs that others read."""
+        return _not_found_message(self.handle, self.looked, show=_shown)
 
 
 class Looked(NamedTuple):
     """One place :func:`resolve` looked: what kind of place, where exactly, what it found."""
 
     place: str    # "local folder", "TF Hub cache", "download", "edgelab build"
-    where: str    # a path or URL ("" when not applicable)
+    where: str    # a path, URL or module name ("" when not applicable)
     outcome: str
+    note: str = ""  # about ``where`` (e.g. which setting chose that folder)
 
     def __str__(self) -> str:
-        return f"{self.place}{' ' + self.where if self.where else ''}: {self.outcome}"
+        return self.text()
+
+    def text(self, show=str) -> str:
+        """One line; ``show`` formats a local path (e.g. :func:`edgelab.core.paths.shown`)."""
+        where = self.where if (not self.where or is_url(self.where)
+                               or self.place in ("download", "edgelab build")) else show(self.where)
+        where = f" {where}" if where else ""
+        note = f" ({self.note})" if self.note else ""
+        return f"{self.place}{where}{note}: {self.outcome}"
+
+
+def _shown(path) -> str:
+    from edgelab.core import paths
+
+    return paths.shown(path)
 
 
 @dataclass(frozen=True)
@@ -109,6 +163,9 @@ def normalize(handle: str) -> str:
         query = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query) if k != "tf-hub-format"]
         handle = urllib.parse.urlunparse(parts._replace(query=urllib.parse.urlencode(query)))
         handle = handle.rstrip("/")
+        long = _KAGGLE_LONG.match(handle)
+        if long:
+            handle = "/".join(long.groups())
     return handle
 
 
@@ -174,9 +231,9 @@ def resolve(handle: str | os.PathLike, *, online: bool | None = None,
         candidate = cache / cache_key(key)
         if candidate.is_dir() and is_saved_model(candidate):
             return Resolved(handle, str(candidate), "TF Hub cache", tuple(looked))
-        looked.append(Looked("TF Hub cache", f"{candidate} ({env})",
+        looked.append(Looked("TF Hub cache", str(candidate),
                              "exists but holds no saved_model.pb" if candidate.is_dir()
-                             else "not there"))
+                             else "not there", env))
 
     # 3. the canonical URL, through tensorflow_hub's own resolver
     if is_url(handle):
@@ -200,10 +257,10 @@ def resolve(handle: str | os.PathLike, *, online: bool | None = None,
         looked.append(Looked("download", "", "not a URL"))
 
     # 4. edgelab's own build of a known MobileNet handle
-    name = KNOWN_HANDLES.get(handle)
+    name = edgelab_build_for(handle)
     if name is None:
         looked.append(Looked("edgelab build", "", "edgelab builds only the handles "
-                             + ", ".join(KNOWN_HANDLES)))
+                             + ", ".join(_KAGGLE_HANDLES) + " (and their tfhub.dev names)"))
     elif not build:
         looked.append(Looked("edgelab build", name, "skipped (build=False)"))
     else:
@@ -215,7 +272,7 @@ def resolve(handle: str | os.PathLike, *, online: bool | None = None,
             looked.append(Looked("edgelab build", name,
                                  f"the MobileNet weights are not available ({err})"))
 
-    raise HubHandleError(_not_found_message(handle, looked), looked)
+    raise HubHandleError(_not_found_message(handle, looked), looked, handle)
 
 
 def resolve_handle(handle: str | os.PathLike, *, online: bool | None = None,
@@ -224,18 +281,19 @@ def resolve_handle(handle: str | os.PathLike, *, online: bool | None = None,
     return resolve(handle, online=online, build=build).path
 
 
-def _not_found_message(handle: str, looked: Sequence[Looked]) -> str:
-    places = "\n".join(f"  {i}. {line}" for i, line in enumerate(looked, 1))
-    cache = hub_cache_dir()
+def _not_found_message(handle: str, looked: Sequence[Looked], show=str) -> str:
+    places = "\n".join(f"  {i}. {place.text(show)}" for i, place in enumerate(looked, 1))
+    cache = show(hub_cache_dir())
     return (
         f"cannot find the TF Hub model {handle!r}. Looked in:\n{places}\n"
         "To make it available offline, do one of:\n"
-        f"  - on a machine with internet, run  TFHUB_CACHE_DIR={cache} python -c "
+        f"  - on a machine with internet, run  TFHUB_CACHE_DIR=hub_cache python -c "
         f"\"import tensorflow_hub as hub; print(hub.resolve('{handle}'))\"  and copy "
-        f"{cache}/{cache_key(handle)} to this machine's {CACHE_VAR} (set {CACHE_VAR} to the "
-        "folder you copy into);\n"
+        f"hub_cache/{cache_key(handle)} into this machine's TF Hub cache, {cache} (or set "
+        f"{CACHE_VAR} to the folder you copy into);\n"
         "  - or download the model's archive from Kaggle Models (tfhub.dev redirects there), "
         "extract it, and pass the extracted folder (the one with saved_model.pb) as the handle;\n"
         "  - or use one of the handles edgelab builds itself from the data layer's weights "
-        f"({', '.join(KNOWN_HANDLES)}); they need the MobileNet weights, so set EDGELAB_MIRROR "
-        "to the data mirror (e.g. export EDGELAB_MIRROR=../shared/data) if they are not cached.")
+        f"({', '.join(_KAGGLE_HANDLES)}, or their tfhub.dev names); they need the MobileNet "
+        "weights, so set EDGELAB_MIRROR to the data mirror (e.g. export "
+        "EDGELAB_MIRROR=../shared/data) if they are not cached.")

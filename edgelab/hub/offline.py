@@ -1,38 +1,51 @@
-"""TF-Hub-format MobileNet v1 (alpha 0.25) SavedModels, built offline from the Keras weights.
+"""MobileNet v1 (alpha 0.25) Hub modules built offline, with the published modules' interface.
 
 Notebook 05 uses TensorFlow Hub's real API, ``hub.KerasLayer(handle)``, but the machines it
-runs on in CI cannot reach tfhub.dev or Kaggle. The data layer does have the Keras
-ImageNet weights of the same network (``samples.mobilenet_weights``), so this module
-writes them out as *reusable SavedModels*, the format TF Hub publishes:
+runs on in CI cannot reach Kaggle Models (where tfhub.dev now redirects). The data layer
+does have the Keras ImageNet weights of the same network (``samples.mobilenet_weights``),
+so this module writes them out as *reusable SavedModels* that present the interface of the
+published TF2 modules ``google/imagenet/mobilenet_v1_025_{128,224}/{classification,
+feature_vector}/5``. Lesson code written against one runs unchanged on the other. What
+"the same interface" means here, with where each fact comes from (``tests/test_hub.py``
+checks every one of them against the build, so it cannot drift):
 
-* an object with ``__call__(images, training=False)`` traced for both values of
-  ``training``, and the attributes ``variables``, ``trainable_variables`` and
-  ``regularization_losses`` (that is what lets ``hub.KerasLayer(path, trainable=True)``
-  fine-tune it);
-* inputs float32 ``[batch, height, width, 3]`` in ``[0, 1]``; the module rescales to
-  MobileNet's ``[-1, 1]`` itself; any size from 32 px up works;
-* a ``serving_default`` signature as well, for tools that only read signatures (TFLite).
+* **the call**: ``module(images, training=False, batch_norm_momentum=0.99)``. ``images`` is
+  float32 ``[batch, height, width, 3]`` in [0, 1] (the module rescales to MobileNet's
+  [-1, 1] itself; other sizes than the trained one work). ``training=True`` runs batch norm
+  on the batch's statistics and updates its moving averages with momentum
+  ``batch_norm_momentum`` (default 0.99, "to accelerate training on small datasets"), which
+  is the only hyper-parameter the published modules take. (Model cards, tensorflow/tfhub.dev
+  ``assets/docs/google/models/imagenet/mobilenet_v1_025_128/feature_vector/5.md``; the
+  Reusable SavedModel API, tensorflow/hub ``docs/reusable_saved_models.md``.)
+* **the output**: float32 ``[batch, 256]`` for ``feature_vector``; float32 ``[batch, 1001]``
+  logits for ``classification``, index 0 being "background" (same model cards).
+* **the variables**: TF-Slim's names, because the published modules were exported from
+  TF-Slim checkpoints (model card: "uses the TF-Slim implementation of mobilenet_v1_025";
+  tensorflow/models ``research/slim/nets/mobilenet_v1.py``): ``MobilenetV1/Conv2d_0/weights``,
+  then for block i = 1..13 ``MobilenetV1/Conv2d_<i>_depthwise/depthwise_weights`` and
+  ``MobilenetV1/Conv2d_<i>_pointwise/weights``, each layer followed by its
+  ``BatchNorm/gamma``, ``BatchNorm/beta``, ``BatchNorm/moving_mean`` and
+  ``BatchNorm/moving_variance``; the classifier is ``MobilenetV1/Logits/Conv2d_1c_1x1/``
+  ``weights`` (1x1x256x1001) and ``biases``. ``variables`` lists them in the order TF-Slim
+  creates them, input to output (the Reusable SavedModel API says ``variables`` mirrors
+  TF1's ``GLOBAL_VARIABLES`` collection, which is creation order); ``trainable_variables``
+  are the same without the two moving statistics per layer.
+* **the regularisation losses**: TF-Slim's MobileNet v1 arg scope puts an L2 regulariser
+  (``weight_decay=4e-5`` times ``tf.nn.l2_loss``) on every regular convolution's weights
+  (``Conv2d_0``, the 13 pointwise ones and the classifier), none on the depthwise ones
+  (``regularize_depthwise=False``), and TF1 Hub modules were exported with that graph's
+  ``REGULARIZATION_LOSSES`` collection (tensorflow/hub ``docs/exporting_hub_format.md``);
+  so ``regularization_losses`` holds 14 zero-argument functions (15 with the classifier).
 
-Two modules, as on TF Hub:
-
-``classification``
-    1001 logits, index 0 = "background", like TF Hub's
-    ``imagenet/mobilenet_v1_025_128/classification``. The Keras weights have only the 1000
-    real classes (the background unit of the original checkpoint was dropped), so the
-    background logit is the constant :data:`BACKGROUND_LOGIT` (-1e4): far below any real
-    logit, so top-k and the softmax over the real classes are exactly those of the Keras
-    model, and background gets probability 0 instead of a made-up score.
-``feature_vector``
-    the 256-d global-average-pooled activations of the last block.
+Two things differ from the download, on purpose or by necessity: the weights are the Keras
+release's (converted from TF-Slim's 2017 checkpoints; the published modules hold the
+2018-02-22 ones), and the classifier's background unit, which the Keras weights dropped, is
+a zero weight column with bias :data:`BACKGROUND_LOGIT` (-1e4): far below any real logit, so
+top-k and the softmax over the real classes are exactly the Keras model's, and background
+gets probability 0 instead of a made-up score.
 
 The network is written with plain TensorFlow ops (no Keras objects in the SavedModel), so
-it loads the same under Keras 3 and under tf_keras. Batch normalization is real in both
-modes: ``training=True`` normalizes with the batch's statistics and updates the moving
-averages (momentum :data:`BATCH_NORM_MOMENTUM`, like Keras), ``training=False`` uses the
-moving averages. ``hub.KerasLayer`` passes ``training=True`` only when it is trainable.
-The extra argument ``batch_norm_training=False`` (``hub.KerasLayer(..., arguments=
-dict(batch_norm_training=False))``) keeps batch norm in inference mode while the weights
-train, which is what fine-tuning on a small data set wants (notebook 05).
+it loads the same under Keras 3 and under tf_keras, and uses TF-Slim's ``SAME`` padding.
 """
 
 from __future__ import annotations
@@ -50,17 +63,59 @@ from edgelab.core import paths
 
 ALPHA = 0.25
 BACKGROUND_LOGIT = -1e4
-BATCH_NORM_MOMENTUM = 0.99  # Keras' BatchNormalization default
-BATCH_NORM_EPSILON = 1e-3   # Keras MobileNet's BatchNormalization default
+BATCH_NORM_MOMENTUM = 0.99  # the published modules' default (model card, "Fine-tuning")
+BATCH_NORM_EPSILON = 1e-3   # TF-Slim's mobilenet_v1_arg_scope (and Keras MobileNet) epsilon
+WEIGHT_DECAY = 4e-5         # TF-Slim's mobilenet_v1_arg_scope weight_decay
 FEATURE_DIM = 256           # 1024 * ALPHA channels after the last block
 NUM_CLASSES = 1001          # ImageNet + background, TF-Hub order
-BUILD_VERSION = 1           # bump when the module's code changes: cached builds are rebuilt
+BUILD_VERSION = 3           # bump when the module's code changes: cached builds are rebuilt
 BUILD_INFO = "edgelab_build.json"
+SCOPE = "MobilenetV1"
+LOGITS = f"{SCOPE}/Logits/Conv2d_1c_1x1"
 
 # The 13 depthwise-separable blocks of MobileNet v1: (pointwise filters at alpha 1, stride).
 BLOCKS = ((64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), (512, 1), (512, 1),
           (512, 1), (512, 1), (512, 1), (1024, 2), (1024, 1))
 STEM_FILTERS = 32
+BATCH_NORM_PARAMS = ("gamma", "beta", "moving_mean", "moving_variance")  # TF-Slim's order
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One convolution of the network, with its TF-Slim scope and its Keras layer names."""
+
+    scope: str        # "MobilenetV1/Conv2d_3_pointwise"
+    kind: str         # "conv" (the stem), "depthwise" or "pointwise"
+    block: int        # 0 for the stem, 1..13 for the depthwise-separable blocks
+    stride: int
+    keras: str        # "conv_pw_3": the Keras layer that holds the same weights
+    keras_bn: str     # "conv_pw_3_bn"
+
+    @property
+    def weights(self) -> str:
+        return "depthwise_weights" if self.kind == "depthwise" else "weights"
+
+
+def layers() -> list[Layer]:
+    """The 27 convolutions of MobileNet v1 in depth order (input to output)."""
+    out = [Layer(f"{SCOPE}/Conv2d_0", "conv", 0, 2, "conv1", "conv1_bn")]
+    for i, (_, stride) in enumerate(BLOCKS, 1):
+        out.append(Layer(f"{SCOPE}/Conv2d_{i}_depthwise", "depthwise", i, stride,
+                         f"conv_dw_{i}", f"conv_dw_{i}_bn"))
+        out.append(Layer(f"{SCOPE}/Conv2d_{i}_pointwise", "pointwise", i, 1,
+                         f"conv_pw_{i}", f"conv_pw_{i}_bn"))
+    return out
+
+
+def published_variable_names(kind: str) -> list[str]:
+    """The variable names of the published module of ``kind``, in the published order."""
+    names = []
+    for layer in layers():
+        names.append(f"{layer.scope}/{layer.weights}")
+        names += [f"{layer.scope}/BatchNorm/{p}" for p in BATCH_NORM_PARAMS]
+    if kind == "classification":
+        names += [f"{LOGITS}/weights", f"{LOGITS}/biases"]
+    return names
 
 
 @dataclass(frozen=True)
@@ -117,11 +172,37 @@ def read_keras_weights(h5_path: str | os.PathLike) -> dict[str, dict[str, np.nda
     return out
 
 
-def _layer_names(include_top: bool) -> list[str]:
-    names = ["conv1", "conv1_bn"]
-    for i in range(1, len(BLOCKS) + 1):
-        names += [f"conv_dw_{i}", f"conv_dw_{i}_bn", f"conv_pw_{i}", f"conv_pw_{i}_bn"]
-    return names + (["conv_preds"] if include_top else [])
+def slim_weights(keras: dict[str, dict[str, np.ndarray]], kind: str) -> dict[str, np.ndarray]:
+    """Keras MobileNet weights renamed to the published (TF-Slim) names, in published order.
+
+    The classifier gets a background column in front of the 1000 Keras classes: weights 0,
+    bias :data:`BACKGROUND_LOGIT`.
+    """
+    if kind not in ("classification", "feature_vector"):
+        raise ValueError(f"kind must be 'classification' or 'feature_vector', got {kind!r}")
+    needed = [n for layer in layers() for n in (layer.keras, layer.keras_bn)]
+    needed += ["conv_preds"] if kind == "classification" else []
+    missing = [n for n in needed if n not in keras]
+    if missing:
+        raise HubBuildError(f"the Keras weights lack layers {missing[:4]}; a {kind} module "
+                            "needs MobileNet v1 0.25 weights"
+                            + (" with the classifier top (include_top=True)"
+                               if kind == "classification" else ""))
+    out: dict[str, np.ndarray] = {}
+    for layer in layers():
+        kernel = "depthwise_kernel" if layer.kind == "depthwise" else "kernel"
+        out[f"{layer.scope}/{layer.weights}"] = keras[layer.keras][kernel]
+        for p in BATCH_NORM_PARAMS:
+            out[f"{layer.scope}/BatchNorm/{p}"] = keras[layer.keras_bn][p]
+    if kind == "classification":
+        top = keras["conv_preds"]
+        kernel = top["kernel"].reshape(1, 1, FEATURE_DIM, -1)
+        out[f"{LOGITS}/weights"] = np.concatenate(
+            [np.zeros((1, 1, FEATURE_DIM, 1), kernel.dtype), kernel], axis=-1)
+        out[f"{LOGITS}/biases"] = np.concatenate(
+            [np.full((1,), BACKGROUND_LOGIT, top["bias"].dtype), top["bias"]])
+    assert list(out) == published_variable_names(kind)
+    return out
 
 
 # --------------------------------------------------------------------------- the network
@@ -131,85 +212,84 @@ def _mobilenet_class():
     import tensorflow as tf
 
     class MobileNetV1(tf.Module):
-        """MobileNet v1 in plain TensorFlow ops, variables copied from Keras weights.
+        """MobileNet v1 in plain TensorFlow ops, with TF-Slim's variable names.
 
         ``kind="feature_vector"`` returns [B, 256]; ``"classification"`` returns [B, 1001]
-        logits with the background logit first. Variables are named like the Keras layers
-        (``conv_pw_13/kernel``, ``conv_pw_13_bn/gamma``), so a caller can pick the top
-        blocks by name for fine-tuning.
+        logits with the background logit first. ``self.params`` maps each published
+        variable name (``MobilenetV1/Conv2d_13_pointwise/weights``) to its variable, in
+        the published order.
         """
 
-        def __init__(self, weights, kind: str, *, momentum: float = BATCH_NORM_MOMENTUM,
-                     name: str | None = None):
+        def __init__(self, weights: dict[str, np.ndarray], kind: str, *, name: str | None = None):
             super().__init__(name=name)
             if kind not in ("classification", "feature_vector"):
                 raise ValueError(f"kind must be 'classification' or 'feature_vector', got {kind!r}")
-            missing = [n for n in _layer_names(kind == "classification") if n not in weights]
-            if missing:
-                raise HubBuildError(f"the Keras weights lack layers {missing[:4]}; a {kind} "
-                                    "module needs MobileNet v1 0.25 weights"
-                                    + (" with the classifier top (include_top=True)"
-                                       if kind == "classification" else ""))
+            expected = published_variable_names(kind)
+            if list(weights) != expected:
+                raise HubBuildError("MobileNetV1 needs the published variables in order "
+                                    f"(first: {expected[0]}); use slim_weights()")
             self.kind = kind
-            self.momentum = float(momentum)
-            self.params = {}
-            for layer in _layer_names(kind == "classification"):
-                group = {}
-                for param, value in weights[layer].items():
-                    frozen = param in ("moving_mean", "moving_variance")
-                    group[param] = tf.Variable(value.astype(np.float32), trainable=not frozen,
-                                               name=f"{layer}/{param}")
-                self.params[layer] = group
+            self.params = {
+                n: tf.Variable(value.astype(np.float32), name=n,
+                               trainable=not n.endswith(("moving_mean", "moving_variance")))
+                for n, value in weights.items()}
 
         def ordered_variables(self, trainable_only: bool = False) -> list:
-            """Variables in network order, input to output (tf.Module sorts by name)."""
-            return [v for group in self.params.values() for v in group.values()
-                    if v.trainable or not trainable_only]
+            """Variables in the published order (tf.Module's own lists are sorted by name)."""
+            return [v for v in self.params.values() if v.trainable or not trainable_only]
 
-        def _bn(self, x, layer, training: bool):
-            p = self.params[layer]
+        def regularized(self) -> list:
+            """The weights TF-Slim's arg scope regularises: every conv but the depthwise."""
+            return [v for n, v in self.params.items()
+                    if n.endswith("/weights") and "_depthwise/" not in n]
+
+        def _bn(self, x, scope: str, training: bool, momentum):
+            p = {k: self.params[f"{scope}/BatchNorm/{k}"] for k in BATCH_NORM_PARAMS}
             if training:
                 mean, var = tf.nn.moments(x, axes=[0, 1, 2])
-                m = self.momentum
-                p["moving_mean"].assign(p["moving_mean"] * m + mean * (1.0 - m))
-                p["moving_variance"].assign(p["moving_variance"] * m + var * (1.0 - m))
-            else:
-                mean, var = p["moving_mean"], p["moving_variance"]
-            return tf.nn.batch_normalization(x, mean, var, p["beta"], p["gamma"],
-                                             BATCH_NORM_EPSILON)
+                p["moving_mean"].assign(p["moving_mean"] * momentum + mean * (1.0 - momentum))
+                p["moving_variance"].assign(p["moving_variance"] * momentum
+                                            + var * (1.0 - momentum))
+                return tf.nn.batch_normalization(x, mean, var, p["beta"], p["gamma"],
+                                                 BATCH_NORM_EPSILON)
+            # inference: the fused op, which TensorFlow's graph optimizer folds into the
+            # convolution before it (several times faster on a CPU than the op-by-op form)
+            y, _, _ = tf.compat.v1.nn.fused_batch_norm(
+                x, p["gamma"], p["beta"], p["moving_mean"], p["moving_variance"],
+                epsilon=BATCH_NORM_EPSILON, is_training=False)
+            return y
 
-        def features(self, images, training: bool = False):
-            """[B, H, W, 3] in [0, 1] -> [B, 256] pooled features.
+        def features(self, images, training: bool = False, momentum=BATCH_NORM_MOMENTUM):
+            """[B, H, W, 3] in [0, 1] -> [B, 256] globally averaged features of the last block.
 
-            ``training`` here means batch-norm training mode (batch statistics, moving
-            averages updated); the convolutions are the same in both modes.
+            ``training=True``: batch norm on the batch's statistics, moving averages updated
+            with ``momentum``; the convolutions are the same in both modes.
             """
             x = images * 2.0 - 1.0                       # Hub convention: the module rescales
-            x = tf.nn.conv2d(x, self.params["conv1"]["kernel"], 2, "SAME")
-            x = tf.nn.relu6(self._bn(x, "conv1_bn", training))
-            for i, (_, stride) in enumerate(BLOCKS, 1):
-                if stride == 2:                          # Keras pads bottom/right, then VALID
-                    x = tf.pad(x, [[0, 0], [0, 1], [0, 1], [0, 0]])
-                kernel = self.params[f"conv_dw_{i}"]["depthwise_kernel"]
-                x = tf.nn.depthwise_conv2d(x, kernel, [1, stride, stride, 1],
-                                           "VALID" if stride == 2 else "SAME")
-                x = tf.nn.relu6(self._bn(x, f"conv_dw_{i}_bn", training))
-                x = tf.nn.conv2d(x, self.params[f"conv_pw_{i}"]["kernel"], 1, "SAME")
-                x = tf.nn.relu6(self._bn(x, f"conv_pw_{i}_bn", training))
+            for layer in layers():
+                w = self.params[f"{layer.scope}/{layer.weights}"]
+                if layer.kind == "depthwise":
+                    x = tf.nn.depthwise_conv2d(x, w, [1, layer.stride, layer.stride, 1], "SAME")
+                else:
+                    x = tf.nn.conv2d(x, w, layer.stride, "SAME")
+                x = tf.nn.relu6(self._bn(x, layer.scope, training, momentum))
             return tf.reduce_mean(x, axis=[1, 2])
 
-        def forward(self, images, training: bool = False, batch_norm_training: bool = True):
-            feats = self.features(images, training and batch_norm_training)
+        def forward(self, images, training: bool = False, momentum=BATCH_NORM_MOMENTUM):
+            feats = self.features(images, training, momentum)
             if self.kind == "feature_vector":
                 return feats
-            top = self.params["conv_preds"]
-            kernel = tf.reshape(top["kernel"], [FEATURE_DIM, -1])   # 1x1 conv == dense
-            logits = tf.matmul(feats, kernel) + top["bias"]
-            background = tf.fill([tf.shape(logits)[0], 1], tf.constant(BACKGROUND_LOGIT,
-                                                                         logits.dtype))
-            return tf.concat([background, logits], axis=1)
+            kernel = tf.reshape(self.params[f"{LOGITS}/weights"], [FEATURE_DIM, NUM_CLASSES])
+            return tf.matmul(feats, kernel) + self.params[f"{LOGITS}/biases"]   # 1x1 conv
 
     return MobileNetV1
+
+
+def _l2_loss(weights):
+    """TF-Slim's ``l2_regularizer(WEIGHT_DECAY)`` on ``weights`` as a zero-argument tf.function."""
+    import tensorflow as tf
+
+    return tf.function(lambda: WEIGHT_DECAY * tf.nn.l2_loss(weights), input_signature=[])
 
 
 def _hub_object_class():
@@ -231,30 +311,31 @@ def _hub_object_class():
             self.net = net
             self.variables = net.ordered_variables()
             self.trainable_variables = net.ordered_variables(trainable_only=True)
-            self.regularization_losses = []   # weight decay, if wanted, is the caller's
+            self.regularization_losses = [_l2_loss(w) for w in net.regularized()]
             self.__call__ = tf.function(self._call)
+            momentum = tf.TensorSpec([], tf.float32, name="batch_norm_momentum")
             for training in (False, True):
-                for bn in (False, True):
-                    self.__call__.get_concrete_function(image_spec, training=training,
-                                                        batch_norm_training=bn)
+                self.__call__.get_concrete_function(image_spec, training=training,
+                                                    batch_norm_momentum=momentum)
             output = "logits" if net.kind == "classification" else "feature_vector"
             self.serve = tf.function(lambda images: {output: net.forward(images, False)},
                                      input_signature=[image_spec])
 
-        def _call(self, images, training=False, batch_norm_training=True):
-            return self.net.forward(images, training, batch_norm_training)
+        def _call(self, images, training=False, batch_norm_momentum=BATCH_NORM_MOMENTUM):
+            return self.net.forward(images, training, batch_norm_momentum)
 
     return ReusableSavedModel
 
 
-def build_network(kind: str, weights: dict | None = None, *, momentum: float = BATCH_NORM_MOMENTUM):
+def build_network(kind: str, keras_weights: dict | None = None):
     """A MobileNetV1 tf.Module of ``kind``; default weights: the data layer's 128-px
     ImageNet classifier (its backbone is also the better feature extractor at 128 px)."""
-    if weights is None:
+    if keras_weights is None:
         from edgelab.datasets import samples
 
-        weights = read_keras_weights(samples.mobilenet_weights(include_top=True))
-    return _mobilenet_class()(weights, kind, momentum=momentum, name=f"mobilenet_v1_025_{kind}")
+        keras_weights = read_keras_weights(samples.mobilenet_weights(include_top=True))
+    return _mobilenet_class()(slim_weights(keras_weights, kind), kind,
+                              name=f"mobilenet_v1_025_{kind}")
 
 
 def save_reusable(net, directory: str | os.PathLike) -> Path:

@@ -13,6 +13,7 @@ Hub layers are tf_keras (Keras 2) layers: the helpers that build Keras objects c
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -73,22 +74,65 @@ def require_legacy_keras() -> None:
             "notebook: first line of the first cell, then restart the kernel).")
 
 
+def block_of(variable_name: str) -> int | None:
+    """The MobileNet v1 block a variable belongs to, from its published (TF-Slim) name.
+
+    TF-Slim numbers MobileNet v1's convolutions in depth order, input to output:
+    ``MobilenetV1/Conv2d_0/...`` is the stem (block 0), ``MobilenetV1/Conv2d_<i>_depthwise/...``
+    and ``MobilenetV1/Conv2d_<i>_pointwise/...`` form block ``i`` (1..13), and
+    ``MobilenetV1/Logits/...`` is the classifier (block 14). Any other name gives ``None``.
+    Both the published modules and edgelab's offline build use these names.
+    """
+    match = _BLOCK_NAME.match(variable_name)
+    if match is None:
+        return None
+    if match.group("logits"):
+        return len(offline_modules.BLOCKS) + 1
+    return int(match.group("block"))
+
+
+_BLOCK_NAME = re.compile(rf"^(?:.*/)?{offline_modules.SCOPE}/(?:(?P<logits>Logits)/|"
+                         r"Conv2d_(?P<block>\d+)(?:_depthwise|_pointwise)?/)")
+
+
 def top_blocks(num_blocks: int) -> list[str]:
-    """Layer names of MobileNet's last ``num_blocks`` depthwise-separable blocks."""
+    """The variable scopes of MobileNet v1's last ``num_blocks`` depthwise-separable blocks.
+
+    The rule, which holds for the published modules and for edgelab's build alike: blocks
+    are numbered in depth order (see :func:`block_of`), so the top ``n`` are blocks
+    ``14 - n`` to 13, each a depthwise and a pointwise convolution with their batch norms.
+    Pass the result to :func:`select_variables`.
+    """
     total = len(offline_modules.BLOCKS)
     if not 0 <= num_blocks <= total:
         raise ValueError(f"MobileNet v1 has {total} blocks; num_blocks must be 0..{total}, "
                          f"got {num_blocks}")
-    names = []
+    scopes = []
     for i in range(total - num_blocks + 1, total + 1):
-        names += [f"conv_dw_{i}", f"conv_dw_{i}_bn", f"conv_pw_{i}", f"conv_pw_{i}_bn"]
-    return names
+        scopes += [f"{offline_modules.SCOPE}/Conv2d_{i}_depthwise",
+                   f"{offline_modules.SCOPE}/Conv2d_{i}_pointwise"]
+    return scopes
 
 
-def select_variables(variables: Iterable, layer_names: Iterable[str]) -> list:
-    """The variables of the layers ``layer_names`` (names like ``conv_pw_13/kernel:0``)."""
-    wanted = set(layer_names)
-    return [v for v in variables if v.name.split("/", 1)[0] in wanted]
+def select_variables(variables: Iterable, scopes: Iterable[str]) -> list:
+    """The variables under ``scopes`` (as :func:`top_blocks` gives them), in their order.
+
+    A variable belongs to a scope when its name continues the scope with ``/``
+    (``MobilenetV1/Conv2d_13_pointwise/weights:0`` is under ``MobilenetV1/Conv2d_13_pointwise``).
+    If ``scopes`` is not empty but no variable matches, the module does not use MobileNet
+    v1's published names, and fine-tuning "the top blocks" would silently train nothing of
+    the backbone: that raises a ``ValueError`` instead.
+    """
+    variables, wanted = list(variables), [s.rstrip("/") + "/" for s in scopes]
+    chosen = [v for v in variables if any(f"{v.name}".startswith(s) or f"/{s}" in v.name
+                                          for s in wanted)]
+    if wanted and not chosen:
+        seen = ", ".join(v.name for v in variables[:3]) or "no variables at all"
+        raise ValueError(f"no variable is under {wanted[0].rstrip('/')} (or the other "
+                         f"{len(wanted) - 1} scopes): this module does not name its variables "
+                         f"like TF-Slim's MobileNet v1 (it has {seen}, ...). Choose the "
+                         "variables to train by that model's own names.")
+    return chosen
 
 
 def top_fine_tuner(model, variables: Sequence):
@@ -134,18 +178,21 @@ def top_fine_tuner(model, variables: Sequence):
 
 
 def epoch_progress(description: str = "epochs"):
-    """A tf_keras callback: one tqdm bar over the epochs, with the latest metrics on it.
+    """A tf_keras callback: one progress bar over the epochs, with the latest metrics on it.
 
     Keras' ``verbose=2`` prints two lines an epoch under tf_keras; one bar keeps notebook
-    outputs short. Use with ``fit(..., verbose=0, callbacks=[epoch_progress()])``.
+    outputs short. The bar is :func:`edgelab.core.progress.bar` (a widget in JupyterLab and
+    Colab, a text line headless). Use with ``fit(..., verbose=0, callbacks=[epoch_progress()])``.
     """
     require_legacy_keras()
     import tf_keras
-    from tqdm.auto import tqdm
+
+    from edgelab.core import progress
 
     class EpochProgress(tf_keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
-            self.bar = tqdm(total=self.params.get("epochs"), desc=description, unit="epoch")
+            self.bar = progress.bar(total=self.params.get("epochs"), desc=description,
+                                    unit="epoch")
 
         def on_epoch_end(self, epoch, logs=None):
             self.bar.set_postfix({k: f"{v:.3f}" for k, v in (logs or {}).items()}, refresh=False)
@@ -158,7 +205,23 @@ def epoch_progress(description: str = "epochs"):
 
 
 def count_params(variables: Iterable) -> int:
-    return int(sum(int(v.shape.num_elements()) for v in variables))
+    """The number of values in ``variables`` (a layer's weights, a list of tf.Variables)."""
+    return int(sum(int(np.prod(v.shape)) for v in variables))
+
+
+# --------------------------------------------------------------------------- measuring
+
+def accuracy_standard_error(accuracy: float, n: int) -> float:
+    """The standard error of an accuracy measured on ``n`` test images: sqrt(p (1 - p) / n).
+
+    How far the same model's accuracy would typically move on another test set of the
+    same size; two accuracies closer than about one standard error are not told apart.
+    """
+    if n <= 0:
+        raise ValueError(f"need at least one test image, got n={n}")
+    if not 0.0 <= accuracy <= 1.0:
+        raise ValueError(f"an accuracy is a fraction in [0, 1], got {accuracy}")
+    return float(np.sqrt(accuracy * (1.0 - accuracy) / n))
 
 
 # --------------------------------------------------------------------------- saving
@@ -189,4 +252,19 @@ def save_for_deployment(model, dest: str | os.PathLike, image_size: int) -> Path
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    return dest
+
+
+def save_h5(model, dest: str | os.PathLike) -> Path:
+    """Save a tf_keras model (configuration and weights) as the ``.h5`` file ``dest``, atomically.
+
+    A Hub layer in it refers to its module folder by path, so loading it needs that folder
+    and ``custom_objects={"KerasLayer": hub.KerasLayer}``.
+    """
+    require_legacy_keras()
+    from edgelab.core.atomic import atomic_path
+
+    dest = Path(dest)
+    with atomic_path(dest) as tmp:
+        model.save(str(tmp))
     return dest
