@@ -166,6 +166,14 @@ class Placement:
             return self.strategy.scope()
         return contextlib.nullcontext()
 
+    def copies(self, variable) -> int:
+        """On how many devices ``variable`` (a Keras variable) has a full copy."""
+        value = variable.value
+        if self.strategy is not None:
+            return len(getattr(value, "values", (value,)))  # MirroredVariable: one per replica
+        sharding = value.sharding
+        return len(sharding.device_set) if sharding.is_fully_replicated else 0
+
     def describe(self) -> str:
         """Three lines: engine, devices, ``replicas: N`` (what the notebook prints)."""
         import keras
@@ -276,7 +284,9 @@ def _prepare_jax(engine: Engine) -> None:
         if engine.tensorflow:
             # Keras imports TensorFlow when it is installed (for tf.data), whatever the
             # backend: let it print its start-up lines here, where they are silenced.
-            import tensorflow  # noqa: F401
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()
     platform = found[0].platform  # "tpu", "gpu" or "cpu"
     hw = engine.hardware.kind
     if not n and hw == "TPU" and platform != "tpu":

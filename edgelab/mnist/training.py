@@ -52,3 +52,23 @@ def progress_bar(every: int = 20):
                 self._bar = None
 
     return EpochProgress()
+
+
+def logged_scalars(log_dir) -> dict[str, list[str]]:
+    """The scalar tags TensorBoard will show for a Keras log folder: ``{run: [tag, ...]}``.
+
+    Read with TensorBoard's own event reader, so it is what the Scalars tab lists.
+    """
+    from pathlib import Path
+
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    found = {}
+    for run in sorted(p for p in Path(log_dir).iterdir() if p.is_dir()):
+        acc = EventAccumulator(str(run), size_guidance={"tensors": 0, "scalars": 0})
+        acc.Reload()
+        tags = acc.Tags()
+        names = sorted(set(tags.get("scalars", [])) | set(tags.get("tensors", [])))
+        if names:
+            found[run.name] = names
+    return found
