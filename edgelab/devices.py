@@ -232,12 +232,12 @@ def choose_engine(root: str | os.PathLike = "/") -> Engine:
             raise DeviceError(f"{BACKEND_VAR}={name} but {module} is not installed: "
                               f"pip install {module}, or unset {BACKEND_VAR}.")
     _check_keras_backend(name)
-    os.environ[BACKEND_VAR] = name
     engine = Engine(name, reason, hardware, simulated, has_tf, allow_cpu)
     if name == "jax":
         _prepare_jax(engine)
     else:
         _prepare_tensorflow(engine)
+    os.environ[BACKEND_VAR] = name   # only once the engine is ready: a failure leaves none
     _chosen = engine
     return engine
 
@@ -272,15 +272,21 @@ def _prepare_jax(engine: Engine) -> None:
                 raise DeviceError(f"{SIMULATE_VAR}={n} must be set before JAX is imported, and JAX "
                                   f"already runs with {len(jax.devices('cpu'))} CPU device(s): "
                                   "restart the kernel and run the notebook from the top.")
+        ours = {"--xla_force_host_platform_device_count": n,
+                # The simulated devices meet in an all-reduce every step. On a loaded
+                # machine one device's thread can be starved for longer than XLA's default
+                # 40 s, and XLA then ends the process; give it ten minutes instead. (XLA
+                # still warns on stderr after 20 s; that is the price of a loaded machine.)
+                "--xla_cpu_collective_call_terminate_timeout_seconds": 600}
         flags = [f for f in os.environ.get("XLA_FLAGS", "").split()
-                 if not f.startswith("--xla_force_host_platform_device_count")]
-        os.environ["XLA_FLAGS"] = " ".join(flags + [f"--xla_force_host_platform_device_count={n}"])
+                 if f.split("=")[0] not in ours]
+        os.environ["XLA_FLAGS"] = " ".join(flags + [f"{k}={v}" for k, v in ours.items()])
         os.environ["JAX_PLATFORMS"] = "cpu"
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    with _native_stderr_quiet():
-        import jax
+    import jax  # not silenced: a bad XLA flag or a broken libtpu must be seen
 
-        found = jax.devices()
+    found = jax.devices()
+    with _native_stderr_quiet():
         if engine.tensorflow:
             # Keras imports TensorFlow when it is installed (for tf.data), whatever the
             # backend: let it print its start-up lines here, where they are silenced.
