@@ -272,12 +272,13 @@ def _prepare_jax(engine: Engine) -> None:
                 raise DeviceError(f"{SIMULATE_VAR}={n} must be set before JAX is imported, and JAX "
                                   f"already runs with {len(jax.devices('cpu'))} CPU device(s): "
                                   "restart the kernel and run the notebook from the top.")
-        ours = {"--xla_force_host_platform_device_count": n,
-                # The simulated devices meet in an all-reduce every step. On a loaded
-                # machine one device's thread can be starved for longer than XLA's default
-                # 40 s, and XLA then ends the process; give it ten minutes instead. (XLA
-                # still warns on stderr after 20 s; that is the price of a loaded machine.)
-                "--xla_cpu_collective_call_terminate_timeout_seconds": 600}
+        ours = {"--xla_force_host_platform_device_count": n}
+        if _jaxlib_at_least(0, 10):
+            # The simulated devices meet in an all-reduce every step. On a loaded machine
+            # one device's thread can be starved for longer than XLA's default 40 s, and
+            # XLA then ends the process; give it ten minutes. (XLA still warns on stderr
+            # after 20 s.) Older jaxlibs (0.7.2 on Colab) abort on this unknown flag.
+            ours["--xla_cpu_collective_call_terminate_timeout_seconds"] = 600
         flags = [f for f in os.environ.get("XLA_FLAGS", "").split()
                  if f.split("=")[0] not in ours]
         os.environ["XLA_FLAGS"] = " ".join(flags + [f"{k}={v}" for k, v in ours.items()])
@@ -305,6 +306,16 @@ def _prepare_jax(engine: Engine) -> None:
                     "(a CPU-only jaxlib is installed)",
                     'Install JAX\'s CUDA build: pip install -U "jax[cuda12]", or unset '
                     f"{BACKEND_VAR} to train with TensorFlow")
+
+
+def _jaxlib_at_least(major: int, minor: int) -> bool:
+    from importlib import metadata
+
+    try:
+        parts = metadata.version("jaxlib").split(".")[:2]
+        return (int(parts[0]), int(parts[1])) >= (major, minor)
+    except (metadata.PackageNotFoundError, ValueError, IndexError):
+        return False
 
 
 def _distribute_jax(engine: Engine) -> Placement:
