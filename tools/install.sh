@@ -38,7 +38,7 @@ colab_tpu_runtime() {
 colab_tpu_install() {
   local needed=(numpy keras matplotlib tqdm pooch psutil nbformat nbclient) missing=() m
   for m in "${needed[@]}"; do
-    "$PY" -c "import $m" 2>/dev/null || missing+=("$m")
+    KERAS_BACKEND=jax "$PY" -c "import $m" 2>/dev/null || missing+=("$m")  # Keras without TF: jax
   done
   echo "edgelab install: Colab TPU runtime (JAX, no TensorFlow): installing edgelab without its TensorFlow stack"
   if [ ${#missing[@]} -gt 0 ]; then
@@ -46,7 +46,7 @@ colab_tpu_install() {
     "$PY" -m pip install -q --disable-pip-version-check --progress-bar off "${missing[@]}"
   fi
   "$PY" -m pip install -q --disable-pip-version-check --progress-bar off --no-deps -e "$ROOT"
-  echo "edgelab install: kept this runtime's $("$PY" -c 'import jax, keras, numpy; print(f"jax {jax.__version__}, keras {keras.__version__}, numpy {numpy.__version__}")')"
+  echo "edgelab install: kept this runtime's $(KERAS_BACKEND=jax "$PY" -c 'import jax, keras, numpy; print(f"jax {jax.__version__}, keras {keras.__version__}, numpy {numpy.__version__}")')"
   echo "edgelab install: notebook 01 runs here on the JAX engine; the lessons that need TensorFlow (02-07) need a GPU or CPU runtime"
   echo "edgelab install: done ($("$PY" -c 'import edgelab; print("edgelab", edgelab.__version__)'))"
 }
