@@ -38,9 +38,21 @@ def fake_gpu(root: Path) -> Path:
     return root
 
 
-def run_engine(tmp_path, root: Path | None = None, *, train: bool = False, **env) -> dict:
+# Makes TensorFlow (and TensorBoard) unimportable, as on Colab's TPU runtime.
+NO_TENSORFLOW = """
+import importlib.abc, sys
+class _NoTensorFlow(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("tensorflow", "tensorboard", "tf_keras"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, _NoTensorFlow())
+"""
+
+
+def run_engine(tmp_path, root: Path | None = None, *, train: bool = False,
+               no_tensorflow: bool = False, **env) -> dict:
     """Choose an engine in a fresh process; return what it chose (or the error it raised)."""
-    code = textwrap.dedent(f"""
+    code = (NO_TENSORFLOW if no_tensorflow else "") + textwrap.dedent(f"""
         import json, sys
         from edgelab import devices
         try:
@@ -62,6 +74,8 @@ def run_engine(tmp_path, root: Path | None = None, *, train: bool = False, **env
             batches = inputs.pipeline(x, y, 16 * placement.replicas, drop_remainder=True)
             history = model.fit(batches, epochs=1, verbose=0)
             out["loss"] = history.history["loss"][0]
+            out["pipeline"] = inputs.describe(batches)
+            out["tensorflow_imported"] = "tensorflow" in sys.modules
             out["copies"] = placement.copies(model.weights[0])
         print(json.dumps(out))
     """)
@@ -126,6 +140,15 @@ def test_two_simulated_devices_train_two_replicas(tmp_path, backend):
     assert got["describe"].splitlines()[-1] == "replicas: 2"
     assert "simulated: EDGELAB_SIMULATE_DEVICES=2" in got["describe"]
     assert got["copies"] == 2            # the first kernel has a full copy on both devices
+    assert 0 < got["loss"] < 10
+
+
+def test_without_tensorflow_the_jax_engine_trains_from_numpy_batches(tmp_path):
+    """Colab's TPU runtime in miniature: no TensorFlow, two simulated devices, no KERAS_BACKEND."""
+    got = run_engine(tmp_path, train=True, no_tensorflow=True, EDGELAB_SIMULATE_DEVICES=2)
+    assert (got["engine"], got["backend"], got["replicas"], got["copies"]) == ("jax", "jax", 2, 2)
+    assert "TensorFlow is not installed" in got["describe"]
+    assert got["pipeline"].startswith("NumPy batches") and not got["tensorflow_imported"]
     assert 0 < got["loss"] < 10
 
 

@@ -20,7 +20,12 @@ import numpy as np
 
 def tensorflow_available() -> bool:
     """True when TensorFlow can be imported (without importing it)."""
-    return "tensorflow" in sys.modules or importlib.util.find_spec("tensorflow") is not None
+    if "tensorflow" in sys.modules:
+        return True
+    try:
+        return importlib.util.find_spec("tensorflow") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def pipeline(images: np.ndarray, labels: np.ndarray, batch_size: int, *, shuffle: bool = False,
