@@ -15,7 +15,7 @@ STAMP    := $(VENV)/.edgelab-installed
 TEST_OUT := build/test-outputs
 PYTEST_ARGS ?=
 
-.PHONY: setup curriculum test test-repeat unit notebooks-test notebooks bench readme record-run lab constraints clean
+.PHONY: setup curriculum test test-repeat test-replicas unit notebooks-test notebooks bench readme record-run lab constraints clean
 
 setup: $(STAMP)
 
@@ -35,6 +35,12 @@ test: setup
 	rm -rf $(TEST_OUT)
 	EDGELAB_PROFILE=quick EDGELAB_OUT=$(CURDIR)/$(TEST_OUT) $(PY) -m pytest tests notebooks \
 	  --nbval-lax --sanitize-with tests/nbval_sanitize.cfg -p no:randomly $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory test-replicas
+
+# Notebook 01 (quick) with EDGELAB_SIMULATE_DEVICES=2, on TensorFlow and on JAX: two
+# replicas must train and reach the quick accuracy goal (tests/replicas_check.py).
+test-replicas: setup
+	$(PY) -m pytest tests/replicas_check.py -p no:randomly $(PYTEST_ARGS)
 
 unit: setup
 	EDGELAB_PROFILE=quick $(PY) -m pytest tests $(PYTEST_ARGS)

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 import edgelab
-from edgelab import devices
 from edgelab.core import machine, paths, profiles, results
 from edgelab.run.cli import main as cli_main
 
@@ -76,33 +75,7 @@ def test_seed_everything_repeats_numpy_and_tensorflow():
         edgelab.seed_everything(-1)
 
 
-# --------------------------------------------------------------------------- devices
-
-def test_cpu_machine_gets_the_default_strategy_quietly(capfd):
-    import tensorflow as tf
-
-    strategy = devices.pick_strategy()
-    out, err = capfd.readouterr()
-    assert out == ""
-    if not tf.config.list_physical_devices("GPU"):
-        assert strategy is tf.distribute.get_strategy()
-        assert devices.describe(strategy) == "default strategy: 1 replica (CPU)"
-    assert strategy.num_replicas_in_sync >= 1
-
-
-def test_named_but_absent_tpu_falls_back(monkeypatch):
-    """TPU_NAME set on a machine without that TPU: no exception, no TPUStrategy."""
-    import tensorflow as tf
-
-    monkeypatch.setenv("TPU_NAME", "no-such-tpu-edgelab-test")
-    strategy = devices.pick_strategy()
-    assert not isinstance(strategy, tf.distribute.TPUStrategy)
-
-
-def test_hardware_description():
-    h = machine.hardware()
-    assert h["cpu_count"] >= 1 and "accelerator" in h
-    assert f"x{h['cpu_count']}" in machine.hardware_line()
+# devices: see tests/test_devices.py (engine choice, simulated devices, loud failure)
 
 
 # --------------------------------------------------------------------------- results

@@ -1,8 +1,12 @@
-"""The classic MNIST CNN of the TensorFlow tutorials, shared by notebooks 01, 03 and 07.
+"""The classic MNIST CNN of the TensorFlow tutorials: trained in notebook 01, converted and
+quantized in notebook 07 (which gets it through :func:`load_or_train`).
 
 conv 5x5x32 + ReLU -> max-pool 2 -> conv 5x5x64 + ReLU -> max-pool 2 -> dense 1024 + ReLU
 -> dropout 0.4 -> dense 10 (logits). 3,274,634 parameters, almost all in the first dense
 layer (7*7*64*1024): a good model to show what quantization saves.
+
+The code is backend-neutral Keras 3: the same functions build and train it on TensorFlow
+and on JAX (see :mod:`edgelab.devices`).
 """
 
 from __future__ import annotations
@@ -15,29 +19,39 @@ from edgelab.core import paths
 MODEL_FILE = "mnist_cnn.keras"
 
 
-def build_model(dropout: float = 0.4, name: str = "mnist_cnn"):
-    """The CNN as a Keras 3 functional model taking float32 (28, 28, 1) in [0, 1]."""
+def build_model(dropout: float = 0.4, name: str = "mnist_cnn", *, layer_names: bool = True):
+    """The CNN as a Keras 3 functional model taking float32 (28, 28, 1) in [0, 1].
+
+    ``layer_names=False`` leaves the layers unnamed, so Keras numbers them (``conv2d``,
+    ``conv2d_1``, ... counting every layer made in this process): how most tutorial code
+    reads, and what breaks checkpoints that match variables by name (notebook 01, section 7).
+    """
     import keras
     from keras import layers
 
-    inputs = keras.Input((28, 28, 1), name="image")
-    x = layers.Conv2D(32, 5, padding="same", activation="relu", name="conv1")(inputs)
-    x = layers.MaxPooling2D(2, name="pool1")(x)
-    x = layers.Conv2D(64, 5, padding="same", activation="relu", name="conv2")(x)
-    x = layers.MaxPooling2D(2, name="pool2")(x)
-    x = layers.Flatten(name="flatten")(x)
-    x = layers.Dense(1024, activation="relu", name="dense")(x)
-    x = layers.Dropout(dropout, name="dropout")(x)
-    logits = layers.Dense(10, name="logits")(x)
+    def named(n):
+        return {"name": n} if layer_names else {}
+
+    inputs = keras.Input((28, 28, 1), **named("image"))
+    x = layers.Conv2D(32, 5, padding="same", activation="relu", **named("conv1"))(inputs)
+    x = layers.MaxPooling2D(2, **named("pool1"))(x)
+    x = layers.Conv2D(64, 5, padding="same", activation="relu", **named("conv2"))(x)
+    x = layers.MaxPooling2D(2, **named("pool2"))(x)
+    x = layers.Flatten(**named("flatten"))(x)
+    x = layers.Dense(1024, activation="relu", **named("dense"))(x)
+    x = layers.Dropout(dropout, **named("dropout"))(x)
+    logits = layers.Dense(10, **named("logits"))(x)
     return keras.Model(inputs, logits, name=name)
 
 
 def scaled_learning_rate(base: float, replicas: int) -> float:
     """Adam's learning rate for ``replicas`` data-parallel replicas.
 
-    The global batch grows with the number of replicas, so there are fewer, less noisy
-    steps per epoch; the learning rate grows with it. For SGD the linear rule (x replicas)
-    is usual; for Adam the gentler square-root rule is the safer default.
+    Each replica keeps its own batch size, so the global batch grows with the replicas:
+    there are N times fewer steps per epoch, and each step averages N times more examples,
+    so its gradient is less noisy and a larger step is safe. With SGD the usual rule is
+    linear (x N, Goyal et al. 2017, with a warm-up); for Adam, whose update is already
+    normalised per parameter, the gentler square-root rule (x sqrt(N)) is the safer default.
     """
     if replicas < 1:
         raise ValueError(f"replicas must be >= 1, got {replicas}")
@@ -78,10 +92,12 @@ def load_or_train(epochs: int = 1, examples: int = 20_000, batch_size: int = 128
     note = f"{epochs} epoch(s) on {examples} images, because notebook 01 has not been run"
     if fallback.exists():
         return keras.models.load_model(fallback), f"loaded {fallback.name}: trained earlier for {note}"
+    from edgelab.mnist import inputs, training
+
     (x, y), _ = mnist.load()
     model = compile_model(build_model(), 1e-3, steps=epochs * math.ceil(examples / batch_size))
-    model.fit(mnist.dataset(x[:examples], y[:examples], batch_size, shuffle=True),
-              epochs=epochs, verbose=2)
+    model.fit(inputs.pipeline(x[:examples], y[:examples], batch_size, shuffle=True),
+              epochs=epochs, verbose=0, callbacks=[training.progress_bar()])
     with atomic_path(fallback) as tmp:
         model.save(tmp)
     return model, f"trained here for {note}"
