@@ -240,6 +240,9 @@ def test_mnist_multihead_model_and_task_labels():
         mh.ConvTrunk(image_size=30)
 
 
+# Chainer warns on resume that an extension trigger's epoch_detail was not saved; the log
+# and iteration checks below are what matter here.
+@pytest.mark.filterwarnings("ignore:The previous value of epoch_detail is not saved")
 def test_make_trainer_runs_snapshots_and_resumes(tmp_path):
     """The notebook's loop, on 200 random 28x28 images (mechanics only, not accuracy)."""
     rng = np.random.default_rng(0)
