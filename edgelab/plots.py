@@ -11,14 +11,61 @@ from typing import Mapping, Sequence
 import numpy as np
 
 
+def _display_range(img: np.ndarray, value_range, index: int) -> tuple[float, float]:
+    """The (vmin, vmax) an image is drawn with; see :func:`image_grid`. Only a gray image
+    outside its dtype's range is an error (colour images are clipped, as Matplotlib does)."""
+    strict = img.ndim == 2
+    if value_range == "each":
+        lo, hi = float(np.min(img)), float(np.max(img))
+        return lo, (hi if hi > lo else lo + 1.0)
+    if value_range is not None:
+        lo, hi = (float(v) for v in value_range)
+        if not hi > lo:
+            raise ValueError(f"value_range must be (low, high) with high > low, got {value_range!r}")
+        return lo, hi
+    if img.dtype == np.bool_:
+        return 0.0, 1.0
+    if np.issubdtype(img.dtype, np.integer):
+        hi = 65535.0 if img.dtype == np.uint16 else 255.0
+        lo_seen, hi_seen = int(np.min(img)), int(np.max(img))
+        if strict and (lo_seen < 0 or hi_seen > hi):
+            raise ValueError(f"image {index} is {img.dtype} with values {lo_seen}..{hi_seen}, "
+                             f"outside 0..{hi:.0f}; pass value_range=(low, high), or "
+                             "value_range='each' to stretch every image to its own range")
+        return 0.0, hi
+    lo_seen, hi_seen = float(np.nanmin(img)), float(np.nanmax(img))
+    if strict and (lo_seen < -1e-6 or hi_seen > 1 + 1e-6):
+        raise ValueError(f"image {index} is {img.dtype} with values {lo_seen:.4g}..{hi_seen:.4g}; "
+                         "float images are drawn on 0..1: pass value_range=(low, high), or "
+                         "value_range='each' to stretch every image to its own range")
+    return 0.0, 1.0
+
+
 def image_grid(images: Sequence[np.ndarray], titles: Sequence[str] | None = None, *,
-               ncols: int = 8, size: float = 1.6, cmap: str | None = None, suptitle: str = ""):
-    """Show images (H,W), (H,W,1) or (H,W,3), uint8 or float in [0,1], in a grid."""
+               ncols: int = 8, size: float = 1.6, cmap: str | None = None, suptitle: str = "",
+               value_range: tuple[float, float] | str | None = None,
+               crop: tuple[int, int, int, int] | None = None,
+               interpolation: str | None = None):
+    """Show images (H,W), (H,W,1) or (H,W,3) in a grid; returns the figure.
+
+    Every image is drawn on one **fixed** scale, so a flat image looks flat and two images
+    can be compared by eye: 0..255 for uint8 (0..65535 for uint16), 0..1 for floats and
+    bools (a gray float image outside 0..1 is an error, not silently rescaled; colour
+    images are clipped to the range). ``value_range``
+    changes that: ``(low, high)`` for every image, or ``"each"`` to stretch each image to
+    its own minimum and maximum (shows faint detail, but exaggerates contrast: a nearly
+    uniform image then looks like black on white). ``crop=(y0, y1, x0, x1)`` zooms every
+    image to the same window; ``interpolation="nearest"`` draws each pixel as a square.
+    """
     import matplotlib.pyplot as plt
 
     n = len(images)
     if n == 0:
         raise ValueError("image_grid needs at least one image")
+    if titles is not None and len(titles) != n:
+        raise ValueError(f"image_grid: {n} images but {len(titles)} titles")
+    if isinstance(value_range, str) and value_range != "each":
+        raise ValueError(f"value_range must be None, (low, high) or 'each', got {value_range!r}")
     ncols = min(ncols, n)
     nrows = int(np.ceil(n / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.4 if suptitle else 0)),
@@ -30,7 +77,18 @@ def image_grid(images: Sequence[np.ndarray], titles: Sequence[str] | None = None
         img = np.asarray(images[i])
         if img.ndim == 3 and img.shape[-1] == 1:
             img = img[..., 0]
-        ax.imshow(img, cmap=cmap or ("gray" if img.ndim == 2 else None))
+        if img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[-1] not in (3, 4)):
+            raise ValueError(f"image {i} has shape {img.shape}; expected (H, W), (H, W, 1), "
+                             "(H, W, 3) or (H, W, 4)")
+        if crop is not None:
+            y0, y1, x0, x1 = crop
+            img = img[y0:y1, x0:x1]
+        lo, hi = _display_range(img, value_range, i)
+        if img.ndim == 2:
+            ax.imshow(img, cmap=cmap or "gray", vmin=lo, vmax=hi, interpolation=interpolation)
+        else:   # colour: Matplotlib ignores vmin/vmax, so scale to 0..1 here
+            shown = np.clip((img.astype(np.float32) - lo) / (hi - lo), 0.0, 1.0)
+            ax.imshow(shown, interpolation=interpolation)
         if titles is not None:
             ax.set_title(str(titles[i]), fontsize=8)
     if suptitle:

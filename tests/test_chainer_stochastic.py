@@ -117,3 +117,21 @@ def test_vae_learns_real_mnist(shared_home):
     assert values.shape == (3, 2) and float(values.array.max()) < 0  # log-likelihoods
     with pytest.raises(ValueError, match="784 pixels"):
         vae(np.zeros((2, 100), np.float32))
+
+
+def test_standard_error_and_gap_tell_unbiased_from_biased(gaussian):
+    mu, ln_var = gaussian
+    spread = st.gradient_spread(mu, ln_var, quadratic, repeats=400, n_samples=8, seed=11)
+    reparam, baseline = spread["reparameterization"], spread["likelihood ratio + baseline"]
+    e = baseline.estimates
+    assert baseline.repeats == 400
+    assert np.allclose(baseline.standard_error, e.std(axis=0, ddof=1) / np.sqrt(400))
+    # both unbiased: gaps behave like |N(0, 1)|, whose median is 0.674
+    assert st.HALF_NORMAL_MEDIAN == pytest.approx(0.6745, abs=1e-4)
+    gap = st.gap_in_standard_errors(baseline, reparam)
+    assert gap.shape == (24,) and 0.3 < np.median(gap) < 1.3
+    # a biased estimator (every estimate shifted by 3 of its own standard deviations) stands out
+    biased = st.GradientSpread("biased", e + 3 * e.std(axis=0, ddof=1))
+    assert np.median(st.gap_in_standard_errors(biased, reparam)) > 10
+    with pytest.raises(ValueError, match="different gradients"):
+        st.gap_in_standard_errors(biased, st.GradientSpread("short", e[:, :3]))

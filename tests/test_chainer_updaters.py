@@ -238,3 +238,66 @@ def test_mnist_multihead_model_and_task_labels():
     assert set(opts) == {"trunk", "digit", "parity", "over4"}
     with pytest.raises(ValueError, match="multiple of 4"):
         mh.ConvTrunk(image_size=30)
+
+
+# Chainer warns on resume that an extension trigger's epoch_detail was not saved; the log
+# and iteration checks below are what matter here.
+@pytest.mark.filterwarnings("ignore:The previous value of epoch_detail is not saved")
+def test_make_trainer_runs_snapshots_and_resumes(tmp_path):
+    """The notebook's loop, on 200 random 28x28 images (mechanics only, not accuracy)."""
+    rng = np.random.default_rng(0)
+    images = rng.random((200, 1, 28, 28), dtype=np.float32)
+    digits = rng.integers(0, 10, 200).astype(np.int32)
+    ds = chainer.datasets.TransformDataset(chainer.datasets.TupleDataset(images, digits),
+                                           mh.DigitTasks())
+    first, _ = mh.make_trainer(ds, ds[:100], tmp_path, 1, batch_size=50, progress=False)
+    first.run()
+    assert (tmp_path / "snapshot_epoch_1").is_file()
+    assert {"loss.png", "accuracy.png", "log"} <= {p.name for p in tmp_path.iterdir()}
+    resumed, model = mh.make_trainer(ds, ds[:100], tmp_path, 2, batch_size=50)
+    chainer.serializers.load_npz(tmp_path / "snapshot_epoch_1", resumed)
+    assert resumed.updater.iteration == 4
+    resumed.run()
+    log = resumed.get_extension("LogReport").log
+    assert [e["epoch"] for e in log] == [1, 2]
+    assert {"validation/main/digit/accuracy", "main/parity/loss"} <= set(log[-1])
+    assert isinstance(model, MultiHeadClassifier) and resumed.updater.iteration == 8
+
+
+def test_default_device_refuses_a_cupy_chainer_does_not_support(monkeypatch):
+    """Colab's GPU runtime ships CuPy 14; Chainer 7.8.1 declares CuPy >=7.7,<8."""
+    import types
+
+    from chainer.backends import cuda
+
+    from edgelab.chainer import updaters
+
+    assert updaters.cupy_requirement() == ">=7.7.0,<8.0.0"
+    fake = types.SimpleNamespace(__version__="14.0.1", cuda=types.SimpleNamespace(
+        runtime=types.SimpleNamespace(getDeviceCount=lambda: 1)))
+    monkeypatch.setattr(cuda, "available", True)
+    monkeypatch.setattr(cuda, "cupy", fake)
+    assert str(updaters.default_device()) == "@numpy"
+
+
+def test_bar_safe_stream_prints_whole_lines_above_the_bar():
+    import io
+
+    from tqdm.std import tqdm
+
+    from edgelab.chainer.updaters import BarSafeStream
+
+    plain = io.StringIO()
+    out = BarSafeStream(None, plain)
+    out.write("epoch  loss\n\033[J1  ")
+    out.write("0.5\n")
+    assert plain.getvalue() == "epoch  loss\n1  0.5\n"
+
+    screen = io.StringIO()
+    progress = TqdmProgress()
+    progress._bar = tqdm(total=10, file=screen, desc="training", mininterval=0)
+    progress._bar.update(3)
+    BarSafeStream(progress, screen).write("\033[J1  0.5\n")
+    progress._bar.close()
+    text = screen.getvalue()
+    assert "\n1  0.5\n" in text.replace("\r", "\n") and "[J" not in text

@@ -126,6 +126,28 @@ def test_distiller_trains_both_ways():
         assert compress.keras_accuracy(student, x, y) > 0.9
 
 
+def test_compare_students_is_paired_and_reproducible():
+    x, y = _data(256)
+    teacher = _tiny(1)
+    compress.Distiller(learning_rate=1e-2, batch_size=32).fit(teacher, x, y, epochs=3)
+    logits = teacher.predict(x, verbose=0)
+    xt, yt = _data(128, seed=1)
+    distiller = compress.Distiller(learning_rate=1e-2, batch_size=32)
+    args = dict(seeds=[0, 1], epochs=2, distiller=distiller, build=lambda: _tiny(), progress=False)
+    table = compress.compare_students(x[:64], y[:64], logits[:64], xt, yt, **args)
+    assert list(table.index) == [0, 1] and list(table.columns) == ["labels only", "distilled", "gain"]
+    assert np.allclose(table["gain"], table["distilled"] - table["labels only"])
+    again = compress.compare_students(x[:64], y[:64], logits[:64], xt, yt, **args)
+    assert table.equals(again)                       # the seed fixes initial weights and batches
+    # alpha = 0 ignores the teacher: both runs of a seed are then the same training
+    same = compress.compare_students(x[:64], y[:64], logits[:64], xt, yt, seeds=[3], epochs=2,
+                                     distiller=compress.Distiller(alpha=0.0, batch_size=32),
+                                     build=lambda: _tiny(), progress=False)
+    assert same.loc[3, "gain"] == 0.0
+    with pytest.raises(ValueError, match="seed"):
+        compress.compare_students(x, y, logits, xt, yt, seeds=[], epochs=1)
+
+
 def test_student_is_small():
     student = compress.build_student()
     assert student.count_params() == 9_098

@@ -105,3 +105,14 @@ def test_balanced_subset():
     assert len(sources.balanced_subset(labels, 1000)) == len(labels)
     with pytest.raises(ValueError, match="positive"):
         sources.balanced_subset(labels, 0)
+
+
+def test_latency_rounds_table(coral):
+    names = list(coral)[:2]
+    models = {n: coral[n] for n in names}
+    image = sources.resize_uint8(np.zeros((300, 300, 3), np.uint8), 128)
+    table = evaluate.latency_rounds({names[0]: models[names[0]]}, image, runs=3, rounds=2)
+    assert list(table.columns) == [names[0]] and list(table.index) == [1, 2]
+    assert (table.to_numpy() > 0).all()
+    with pytest.raises(ValueError, match="rounds"):
+        evaluate.latency_rounds(models, image, runs=3, rounds=0)

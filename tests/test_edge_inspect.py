@@ -125,6 +125,39 @@ def test_inverted_residuals_in_v2_only(v1, v2):
     assert v1.inverted_residuals() == []
 
 
+def _inverted_residual_model(kernels=(5, 3)):
+    """Two inverted-residual blocks (1x1 expand + ReLU6, depthwise kxk + ReLU6, linear 1x1
+    project, add), one per depthwise kernel size, like the AutoML models' 5x5 blocks."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input((16, 16, 8))
+    x = inputs
+    for k in kernels:
+        h = layers.ReLU(6.0)(layers.Conv2D(48, 1)(x))
+        h = layers.ReLU(6.0)(layers.DepthwiseConv2D(k, padding="same")(h))
+        x = layers.Add()([x, layers.Conv2D(8, 1)(h)])
+    return keras.Model(inputs, x)
+
+
+def test_inverted_residuals_with_5x5_depthwise_kernels():
+    from edgelab.edge import convert
+
+    keras_model = _inverted_residual_model()
+    info = ins.read(convert.Converter().convert(keras_model, "float32"))
+    blocks = info.inverted_residuals()
+    assert [info.layers[dw].kernel for _, dw, _, _ in blocks] == ["5x5", "3x3"]
+    assert all(info.layers[e].activation == "RELU6" and info.layers[p].activation == ""
+               for e, _, p, _ in blocks)
+    # a matcher that accepts only 3x3 depthwise kernels (the old one) misses the 5x5 block
+    assert len(info.inverted_residuals(depthwise_kernels="3x3")) == 1
+    assert info.inverted_residuals(depthwise_kernels=("3x3", "5x5")) == blocks
+    # kernel specs: one size, several sizes, any
+    assert len(info.find_chains([("DEPTHWISE_CONV_2D", "5x5")])) == 1
+    assert len(info.find_chains([("DEPTHWISE_CONV_2D", ("5x5", "7x7"))])) == 1
+    assert len(info.find_chains([("DEPTHWISE_CONV_2D", None)])) == 2
+
+
 def test_depths_follow_execution_order(v2):
     depth = v2.depths()
     assert depth[0] == 0 and len(depth) == 66
@@ -142,13 +175,28 @@ def test_json_is_flatc_like(v1):
     # as in flatc's output, fields at their default value (padding SAME, dilation 1) are left out
     assert op0["builtin_options"] == {"fused_activation_function": "RELU6", "stride_h": 2,
                                       "stride_w": 2}
-    assert v1.layers[0].padding == "SAME" and v1.layers[0].options["dilation_hfactor"] == 1
+    assert v1.layers[0].padding == "SAME" and v1.layers[0].options["dilation_h_factor"] == 1
     pool = graph["operators"][27]["builtin_options"]
     assert pool["padding"] == "VALID" and pool["filter_width"] == 4
     t = graph["tensors"][graph["inputs"][0]]
     assert t["type"] == "UINT8" and t["quantization"]["zero_point"] == [128]
     assert sum(b.get("data_bytes", 0) for b in d["buffers"]) == sum(v1.buffer_bytes)
     assert [m["name"] for m in d["metadata"]] == ["min_runtime_version", "TFLITE_METADATA"]
+
+
+def test_json_with_defaults_is_what_flatc_defaults_json_writes(v1):
+    """The source ran ``flatc --json --defaults-json``: every field, defaults included,
+    with the schema's field names (``dilation_h_factor``, not ``dilation_hfactor``)."""
+    plain, full = v1.to_dict(), v1.to_dict(defaults=True)
+    op0 = full["subgraphs"][0]["operators"][0]["builtin_options"]
+    assert op0 == {"padding": "SAME", "stride_w": 2, "stride_h": 2,
+                   "fused_activation_function": "RELU6", "dilation_w_factor": 1,
+                   "dilation_h_factor": 1, "quantized_bias_type": "FLOAT32"}
+    assert set(plain["subgraphs"][0]["operators"][0]["builtin_options"]) < set(op0)
+    t_plain = plain["subgraphs"][0]["tensors"][0]["quantization"]
+    t_full = full["subgraphs"][0]["tensors"][0]["quantization"]
+    assert "quantized_dimension" not in t_plain and t_full["quantized_dimension"] == 0
+    assert json.loads(v1.to_json(defaults=True)) == full
 
 
 def test_json_with_data_holds_the_bytes(v1):

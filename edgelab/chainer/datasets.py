@@ -195,12 +195,12 @@ class TsvImageDataset(chainer.dataset.DatasetMixin):
         Fast to index afterwards, but holds ``len(self) * C * H * W`` floats in memory.
         Needs ``size`` (or images of one size) so that the images stack into one array.
         """
-        from tqdm import tqdm
+        from edgelab.core.progress import bar
 
         first, _ = self.get_example(0)
         images = np.empty((len(self),) + first.shape, dtype=self.dtype)
-        for i in tqdm(range(len(self)), desc="decoding", unit="img", leave=False,
-                      mininterval=2.0, disable=not progress):
+        for i in bar(range(len(self)), desc="decoding", unit="img", leave=False,
+                     disable=not progress):
             x, _ = self.get_example(i)
             if x.shape != first.shape:
                 raise self._error(i, f"decodes to shape {x.shape}, not {first.shape} like row "
@@ -293,9 +293,9 @@ def export_mnist_images(dest: str | os.PathLike, split: str = "train", count: in
     exactly the first ``count``, not whatever is in the folder).
     """
     import cv2
-    from tqdm import tqdm
 
     from edgelab.core.atomic import atomic_path
+    from edgelab.core.progress import bar
     from edgelab.datasets import mnist
 
     if split not in ("train", "test"):
@@ -310,8 +310,8 @@ def export_mnist_images(dest: str | os.PathLike, split: str = "train", count: in
     for d in {f.parent for f in files}:
         d.mkdir(parents=True, exist_ok=True)
     todo = [i for i, f in enumerate(files) if not f.exists()]
-    for i in tqdm(todo, desc=f"MNIST {split} -> PNG", unit="img", leave=False,
-                  mininterval=2.0, disable=not progress or not todo):
+    for i in bar(todo, desc=f"MNIST {split} -> PNG", unit="img", leave=False,
+                 disable=not progress or not todo):
         with atomic_path(files[i]) as tmp:
             if not cv2.imwrite(str(tmp), images[i]):
                 raise OSError(f"{files[i]}: OpenCV could not write the PNG")

@@ -14,6 +14,8 @@ with :class:`edgelab.chainer.updaters.MultiHeadUpdater` is good at.
 * :class:`ConvTrunk`: two strided 3x3 convolutions and a dense feature layer.
 * :func:`build_model` and :func:`make_optimizers`: the model and one Adam optimizer per
   part (``"trunk"`` and each head).
+* :func:`make_trainer`: the whole training loop of the notebook, built from scratch (as a
+  new process would build it), so that a snapshot of one run can be loaded into another.
 """
 
 from __future__ import annotations
@@ -25,7 +27,10 @@ from edgelab.chainer.compat import chainer
 import chainer.functions as F  # noqa: E402
 import chainer.links as L  # noqa: E402
 
-from edgelab.chainer.updaters import MultiHeadClassifier  # noqa: E402
+from chainer.training import extensions  # noqa: E402
+
+from edgelab.chainer.updaters import (BarSafeStream, MultiHeadClassifier,  # noqa: E402
+                                      MultiHeadUpdater, ResumablePlotReport, TqdmProgress)
 
 TASKS = {"digit": 10, "parity": 2, "over4": 2}
 
@@ -96,3 +101,43 @@ def make_optimizers(model: MultiHeadClassifier, *, lr: float = 1e-3) -> dict[str
 
 def count_params(link: chainer.Link) -> int:
     return int(sum(p.size for p in link.params()))
+
+
+def make_trainer(train, test, out, stop_epoch: int, *, batch_size: int = 100, device=None,
+                 test_batch_size: int = 500, progress: bool = True):
+    """A fresh model, its optimizers and a ``Trainer`` with the lesson's extensions.
+
+    ``train``/``test``: datasets of ``(x, digit, parity, over4)`` examples (e.g.
+    ``TransformDataset(images, DigitTasks())``); ``out``: the trainer's folder (reports,
+    figures, snapshots). Extensions: ``Evaluator`` on ``test`` after every epoch,
+    ``LogReport``, ``PrintReport`` (total losses and each head's test accuracy), two
+    :class:`ResumablePlotReport` figures (``loss.png``, ``accuracy.png``), a complete
+    ``snapshot`` every epoch (``snapshot_epoch_<n>``, which ``load_npz(path, trainer)``
+    restores into a trainer built by this same function), and a progress bar.
+    Returns ``(trainer, model)``.
+    """
+    model = build_model()
+    optimizers = make_optimizers(model)
+    heads = list(model.head_names)
+    train_iter = chainer.iterators.SerialIterator(train, batch_size)
+    test_iter = chainer.iterators.SerialIterator(test, test_batch_size, repeat=False,
+                                                 shuffle=False)
+    updater = MultiHeadUpdater(train_iter, model, optimizers, device=device)
+    trainer = chainer.training.Trainer(updater, (stop_epoch, "epoch"), out=str(out))
+    trainer.extend(extensions.Evaluator(test_iter, model, device=device))
+    trainer.extend(extensions.LogReport())
+    bar = TqdmProgress() if progress else None
+    trainer.extend(extensions.PrintReport(
+        ["epoch", "main/loss", "validation/main/loss"]
+        + [f"validation/main/{h}/accuracy" for h in heads], out=BarSafeStream(bar)))
+    trainer.extend(ResumablePlotReport(
+        [f"{p}main/{h}/loss" for h in heads for p in ("", "validation/")], "epoch",
+        filename="loss.png"))
+    trainer.extend(ResumablePlotReport(
+        [f"{p}main/{h}/accuracy" for h in heads for p in ("", "validation/")], "epoch",
+        filename="accuracy.png"))
+    trainer.extend(extensions.snapshot(filename="snapshot_epoch_{.updater.epoch}"),
+                   trigger=(1, "epoch"))
+    if bar is not None:
+        trainer.extend(bar)
+    return trainer, model

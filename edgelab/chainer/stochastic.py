@@ -36,6 +36,7 @@ gives the ``f`` whose gradient the estimators are compared on.
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass
 from typing import Callable
 
@@ -148,6 +149,36 @@ class GradientSpread:
         """Variance across repeats, averaged over the gradient's components."""
         return float(self.estimates.var(axis=0, ddof=1).mean())
 
+    @property
+    def repeats(self) -> int:
+        return int(self.estimates.shape[0])
+
+    @property
+    def standard_error(self) -> np.ndarray:
+        """Per component, the standard error of :attr:`mean`: ``std / sqrt(repeats)``."""
+        return self.estimates.std(axis=0, ddof=1) / np.sqrt(self.repeats)
+
+
+def gap_in_standard_errors(a: GradientSpread, b: GradientSpread) -> np.ndarray:
+    """Per component, ``|mean_a - mean_b|`` in units of the standard error of that difference,
+    ``sqrt(se_a^2 + se_b^2)`` (independent repeats).
+
+    If both estimators are unbiased for the same gradient, each value is (for many repeats)
+    the absolute value of a standard normal variable: its median is about 0.674
+    (:data:`HALF_NORMAL_MEDIAN`), and a median gap far above that means a bias.
+    """
+    if a.estimates.shape[1] != b.estimates.shape[1]:
+        raise ValueError(f"{a.name} and {b.name} estimate different gradients "
+                         f"({a.estimates.shape[1]} and {b.estimates.shape[1]} components)")
+    se = np.sqrt(a.standard_error ** 2 + b.standard_error ** 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gap = np.abs(a.mean - b.mean) / se
+    return np.where(se > 0, gap, 0.0)
+
+
+# The median of |N(0, 1)|: the 75th percentile of the standard normal.
+HALF_NORMAL_MEDIAN = statistics.NormalDist().inv_cdf(0.75)
+
 
 def gradient_spread(mu, ln_var, f, *, repeats: int, n_samples: int, seed: int = 0,
                     names=ESTIMATORS, progress: bool = False) -> dict[str, GradientSpread]:
@@ -155,21 +186,21 @@ def gradient_spread(mu, ln_var, f, *, repeats: int, n_samples: int, seed: int = 
 
     Each estimator draws from its own generator, seeded by ``(seed, its position)``.
     """
-    from tqdm import tqdm
+    from edgelab.core.progress import bar
 
     if repeats < 2:
         raise ValueError(f"repeats must be at least 2 to measure a variance, got {repeats}")
     cpu = chainer.get_device("@numpy")
     out = {}
-    with tqdm(total=repeats * len(names), desc="gradient estimates", unit="est", leave=False,
-              mininterval=2.0, disable=not progress) as bar:
+    with bar(total=repeats * len(names), desc="gradient estimates", unit="est", leave=False,
+             disable=not progress) as progress_bar:
         for k, name in enumerate(names):
             rng = np.random.default_rng([seed, k])
             rows = []
             for _ in range(repeats):
                 g_mu, g_lv = estimate(name, mu, ln_var, f, n_samples, rng)
                 rows.append(np.concatenate([np.ravel(cpu.send(g_mu)), np.ravel(cpu.send(g_lv))]))
-                bar.update(1)
+                progress_bar.update(1)
             out[name] = GradientSpread(name, np.stack(rows))
     return out
 

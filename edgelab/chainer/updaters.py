@@ -33,9 +33,12 @@ Pieces
     (``device="@numpy"``, ``"@cupy:0"``, or a ``chainer.get_device(...)`` object): the
     model is sent there and each batch is converted onto ``self.device``.
 :func:`default_device`
-    ``@cupy:0`` when a GPU is usable, else ``@numpy``.
+    ``@cupy:0`` when a GPU is usable through a CuPy Chainer supports (7.x), else
+    ``@numpy``: in practice the CPU (see its docstring); this is a CPU lesson.
 :class:`TqdmProgress`
-    A trainer extension: a tqdm progress bar over the iterations of ``trainer.run()``.
+    A trainer extension: a progress bar over the iterations of ``trainer.run()``
+    (:func:`edgelab.core.progress.bar`: a widget in JupyterLab, one short text line when
+    run headless).
 :class:`ResumablePlotReport`
     Chainer's ``PlotReport`` with one fix for resuming from a snapshot (see its docstring).
 
@@ -47,6 +50,7 @@ optimizer by default (``observe_lr``, ``ExponentialShift``) need ``optimizer_nam
 from __future__ import annotations
 
 import math
+import sys
 from typing import Iterable, Mapping
 
 from edgelab.chainer.compat import chainer
@@ -113,17 +117,33 @@ class MultiHeadClassifier(chainer.Chain):
                     for name in self.head_names}
 
 
-def default_device():
-    """The first GPU through CuPy when Chainer can use one, else the CPU (NumPy).
+CUPY_SUPPORTED = (7, 8)   # Chainer 7.8.1 declares CuPy >=7.7.0,<8.0.0 for GPUs
 
-    A ``chainer.backend.Device``: pass it as ``device=`` to updaters and evaluators, and to
+
+def cupy_requirement() -> str:
+    """The CuPy versions Chainer itself declares it needs for GPUs (``">=7.7.0,<8.0.0"``)."""
+    for dep in chainer._version._optional_dependencies:
+        if dep["name"] == "CuPy":
+            return dep["specifier"]
+    return ""
+
+
+def default_device():
+    """The first GPU when a CuPy that Chainer 7.8.1 supports (7.x) sees one; else the CPU.
+
+    In practice the CPU: edgelab installs no CuPy, and the CuPy that ships with GPU
+    runtimes today (Colab's is 14.x) lies outside Chainer's declared range, so this
+    refuses it rather than run Chainer on an API it was never tested with. A
+    ``chainer.backend.Device``: pass it as ``device=`` to updaters and evaluators, and to
     ``concat_examples(batch, device)``; ``device.send(array)`` moves arrays there.
     """
     from chainer.backends import cuda
 
     if cuda.available:
         try:
-            if cuda.cupy.cuda.runtime.getDeviceCount() > 0:
+            major = int(str(cuda.cupy.__version__).split(".")[0])
+            if CUPY_SUPPORTED[0] <= major < CUPY_SUPPORTED[1] and \
+                    cuda.cupy.cuda.runtime.getDeviceCount() > 0:
                 return chainer.get_device("@cupy:0")
         except Exception:  # noqa: BLE001 - CuPy raises driver-specific errors without a GPU
             pass
@@ -219,7 +239,7 @@ class MultiHeadUpdater(updaters.StandardUpdater):
 
 
 class TqdmProgress(chainer.training.Extension):
-    """A tqdm bar over the iterations of ``trainer.run()`` (resumed runs start part-way)."""
+    """A progress bar over the iterations of ``trainer.run()`` (resumed runs start part-way)."""
 
     trigger = (1, "iteration")
     priority = chainer.training.PRIORITY_READER
@@ -243,10 +263,10 @@ class TqdmProgress(chainer.training.Extension):
         return None
 
     def initialize(self, trainer) -> None:
-        from tqdm import tqdm
+        from edgelab.core.progress import bar
 
-        self._bar = tqdm(total=self.total_iterations(trainer), initial=trainer.updater.iteration,
-                         desc=self.desc, unit="it", leave=False, mininterval=2.0)
+        self._bar = bar(total=self.total_iterations(trainer), initial=trainer.updater.iteration,
+                        desc=self.desc, unit="it", leave=False)
 
     def __call__(self, trainer) -> None:
         it = trainer.updater.iteration
@@ -258,6 +278,36 @@ class TqdmProgress(chainer.training.Extension):
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+
+class BarSafeStream:
+    """An ``out=`` stream for ``PrintReport`` that prints whole lines *above* a running
+    :class:`TqdmProgress` bar, so the table and the bar do not run into each other on one
+    line. It drops the terminal escape ``ESC[J`` that ``PrintReport`` writes before each
+    row (meaningless in a notebook, shown there as ``[J``)."""
+
+    def __init__(self, progress: "TqdmProgress | None" = None, stream=None):
+        self.progress = progress
+        self._stream = stream
+        self._pending = ""
+
+    @property
+    def stream(self):
+        return self._stream if self._stream is not None else sys.stdout
+
+    def write(self, text: str) -> int:
+        self._pending += text.replace("\033[J", "")
+        while "\n" in self._pending:
+            line, self._pending = self._pending.split("\n", 1)
+            bar = getattr(self.progress, "_bar", None)
+            if bar is not None:
+                type(bar).write(line, file=getattr(bar, "fp", None) or self.stream)
+            else:
+                self.stream.write(line + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
 
 
 class ResumablePlotReport(extensions.PlotReport):

@@ -80,13 +80,19 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         "full": dict(grid_kernels=(3, 5, 7, 9), timing_side=2048, pair_images=68, pair_max_side=512),
     },
     # Notebook 07: conversion, quantization, inspection.
+    # latency_runs: timed single-image calls per model (one thread, interleaved), repeated
+    # latency_rounds times to show how much a ratio moves between measurements.
+    # distill_*: the distillation experiment - few labels, several seeds, and the smallest
+    # mean gain (accuracy, 0.05 = 5 points) over labels-only training the lesson asserts.
     "edge": {
-        "quick": dict(eval_examples=1_000, latency_runs=50, calibration_examples=200,
-                      flower_image_size=128, flower_eval_examples=170, compress_examples=3_000,
-                      prune_epochs=1, distill_epochs=3),
-        "full": dict(eval_examples=10_000, latency_runs=300, calibration_examples=500,
-                     flower_image_size=224, flower_eval_examples=340, compress_examples=60_000,
-                     prune_epochs=3, distill_epochs=10),
+        "quick": dict(eval_examples=1_000, latency_runs=200, latency_rounds=3,
+                      calibration_examples=200, flower_image_size=128, flower_eval_examples=170,
+                      compress_examples=3_000, prune_epochs=1, distill_labels=300,
+                      distill_seeds=3, distill_epochs=20, distill_min_gain=0.05),
+        "full": dict(eval_examples=10_000, latency_runs=500, latency_rounds=5,
+                     calibration_examples=500, flower_image_size=224, flower_eval_examples=340,
+                     compress_examples=60_000, prune_epochs=3, distill_labels=300,
+                     distill_seeds=5, distill_epochs=30, distill_min_gain=0.05),
     },
 }
 

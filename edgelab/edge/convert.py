@@ -209,17 +209,16 @@ class Converter:
                     variants: Sequence[str] = VARIANTS, progress: bool = True) -> dict[str, Path]:
         """Write ``<out_dir>/<stem>_<variant>.tflite`` for each variant (atomically);
         the model is exported to a SavedModel once. Returns variant -> path."""
-        from tqdm import tqdm
-
         from edgelab.core.atomic import atomic_path
+        from edgelab.core.progress import bar
 
         for v in variants:
             self._check(v, representative)
         out_dir = Path(out_dir)
         written = {}
         with self._saved_model(source) as directory:
-            for v in tqdm(list(variants), desc=f"converting {stem}", disable=not progress,
-                          leave=False):
+            for v in bar(list(variants), desc=f"converting {stem}", disable=not progress,
+                         leave=False):
                 data = self._convert_saved_model(directory, v, representative)
                 path = out_dir / f"{stem}_{v}.tflite"
                 with atomic_path(path) as tmp:

@@ -259,11 +259,12 @@ def compare(models: Mapping[str, str | os.PathLike], images: np.ndarray, labels:
     ``latency_ms`` (median) with ``latency_q1_ms``/``latency_q3_ms`` (its interquartile
     range), ``input``, ``output`` (dtypes), plus ratios to the first row."""
     import pandas as pd
-    from tqdm import tqdm
+
+    from edgelab.core.progress import bar
 
     rows, runners = [], []
-    for name, path in tqdm(list(models.items()), desc="evaluating", disable=not progress,
-                           leave=False):
+    for name, path in bar(list(models.items()), desc="evaluating", disable=not progress,
+                          leave=False):
         runner = TFLiteRunner(path, num_threads)
         runners.append(runner)
         rows.append({"variant": name, "size_kb": file_kb(path),
@@ -328,6 +329,25 @@ def latency_table(models: Mapping[str, str | os.PathLike], images: Mapping[str, 
         runners.append(runner)
         inputs.append(image)
     return dict(zip(models, interleaved_latency(runners, inputs, runs)))
+
+
+def latency_rounds(models: Mapping[str, str | os.PathLike], image: np.ndarray, *, runs: int,
+                   rounds: int, num_threads: int = TIMING_THREADS):
+    """The median latency of each model in ``rounds`` separate interleaved measurements of
+    ``runs`` calls each (same interpreters, same ``image``): a pandas DataFrame, one row
+    per round, one column per model, in milliseconds. How much a ratio between two
+    columns moves from row to row is how far a single measurement can be trusted."""
+    import pandas as pd
+
+    if rounds < 1:
+        raise ValueError(f"rounds must be >= 1, got {rounds}")
+    runners = [TFLiteRunner(path, num_threads) for path in models.values()]
+    rows = []
+    for _ in range(rounds):
+        found = interleaved_latency(runners, [image] * len(runners), runs)
+        rows.append({name: t.median_ms for name, t in zip(models, found)})
+    table = pd.DataFrame(rows, index=pd.RangeIndex(1, rounds + 1, name="round"))
+    return table
 
 
 def top_k(runner: TFLiteRunner, image: np.ndarray, labels: Sequence[str], k: int = 3):

@@ -15,7 +15,7 @@ per-tensor or per-channel), where the bytes go, whether BatchNorm and ReLU6 were
     info.layer_table()           # pandas DataFrame, one row per operator
     info.summary()               # dict: sizes, op histogram, fusions, inputs/outputs
     info.to_dot(); info.draw()   # Graphviz text; a matplotlib drawing (no `dot` needed)
-    info.to_json()               # flatc-style JSON
+    info.to_json()               # flatc-style JSON (defaults=True: as flatc --defaults-json)
 
 The same is on the command line: ``edgelab inspect MODEL.tflite [--json] [--dot F] [--png F]``.
 
@@ -46,8 +46,10 @@ FILE_IDENTIFIER = b"TFL3"
 ACTIVATION_OPS = ("RELU", "RELU6", "RELU_N1_TO_1", "RELU_0_TO_1", "LOGISTIC", "TANH",
                   "HARD_SWISH", "LEAKY_RELU", "PRELU", "GELU", "ELU")
 CONV_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV", "CONV_3D")
-# The inverted-residual block of MobileNet v2: 1x1 expand, 3x3 depthwise, 1x1 project, add.
-INVERTED_RESIDUAL = (("CONV_2D", "1x1"), ("DEPTHWISE_CONV_2D", "3x3"), ("CONV_2D", "1x1"),
+# The inverted-residual block: 1x1 expand, depthwise, 1x1 project, add. The depthwise kernel
+# may have any size: MobileNet v2 uses 3x3, the AutoML Vision Edge models of the source
+# post (like MobileNet v3 and EfficientNet-Lite) also 5x5.
+INVERTED_RESIDUAL = (("CONV_2D", "1x1"), ("DEPTHWISE_CONV_2D", None), ("CONV_2D", "1x1"),
                      ("ADD", None))
 
 # Short box labels and colours for the drawing.
@@ -155,7 +157,9 @@ def _enum_names(cls) -> dict[int, str]:
 
 
 def _camel_to_snake(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+    """The schema's field name from its generated accessor: ``StrideH`` -> ``stride_h``,
+    ``DilationHFactor`` -> ``dilation_h_factor`` (as ``flatc --json`` writes them)."""
+    return re.sub(r"(?<=[a-z0-9])([A-Z])|(?<=[A-Z])([A-Z])(?=[a-z])", r"_\1\2", name).lower()
 
 
 _SKIP_SUFFIXES = ("IsNone", "Length", "AsNumpy", "BufferHasIdentifier")
@@ -586,15 +590,21 @@ class TFLiteFile:
     def batchnorm_folded(self) -> bool:
         return not self.batchnorm_like_ops()
 
-    def find_chains(self, pattern: Sequence[tuple[str, str | None]]) -> list[tuple[int, ...]]:
-        """Runs of layers matching ``pattern`` (``(op, kernel or None)`` pairs), each layer
-        consuming the previous one's output. Returns tuples of layer indices."""
+    def find_chains(self, pattern: Sequence[tuple[str, Any]]) -> list[tuple[int, ...]]:
+        """Runs of layers matching ``pattern``, each layer consuming the previous one's
+        output. ``pattern`` is a sequence of ``(op, kernel)`` pairs, where ``kernel`` is a
+        kernel size (``"3x3"``), a collection of them (``("3x3", "5x5")``) or ``None`` for
+        any. Returns tuples of layer indices."""
         consumers = self.consumers()
         matches = []
 
         def ok(layer: Layer, want) -> bool:
             op, kernel = want
-            return layer.op == op and (kernel is None or layer.kernel == kernel)
+            if layer.op != op:
+                return False
+            if kernel is None:
+                return True
+            return layer.kernel == kernel if isinstance(kernel, str) else layer.kernel in kernel
 
         def extend(chain: list[int], k: int):
             if k == len(pattern):
@@ -611,11 +621,18 @@ class TFLiteFile:
                 extend([layer.index], 1)
         return matches
 
-    def inverted_residuals(self) -> list[tuple[int, ...]]:
-        """MobileNet v2's blocks with a skip connection: (expand 1x1, depthwise 3x3,
-        project 1x1, add), where the add also takes the block's input."""
+    def inverted_residuals(self, depthwise_kernels: Iterable[str] | None = None
+                           ) -> list[tuple[int, ...]]:
+        """Inverted-residual blocks with a skip connection: (expand 1x1, depthwise, project
+        1x1, add), where the add also takes the block's input. ``depthwise_kernels``: the
+        kernel sizes to accept (default: any, so 3x3 and 5x5 blocks are both found)."""
+        pattern = INVERTED_RESIDUAL
+        if depthwise_kernels is not None:
+            kernels = (depthwise_kernels,) if isinstance(depthwise_kernels, str) \
+                else tuple(depthwise_kernels)
+            pattern = (pattern[0], ("DEPTHWISE_CONV_2D", kernels), *pattern[2:])
         blocks = []
-        for chain in self.find_chains(INVERTED_RESIDUAL):
+        for chain in self.find_chains(pattern):
             expand, add = self.layers[chain[0]], self.layers[chain[-1]]
             if self.activation_inputs(expand)[0] in self.activation_inputs(add):
                 blocks.append(chain)
@@ -680,11 +697,16 @@ class TFLiteFile:
         return "\n".join(lines)
 
     # -- JSON ---------------------------------------------------------------------------
-    def to_dict(self, include_data: bool = False) -> dict[str, Any]:
-        """The whole model as flatc's ``--json`` would write it (same field names; enums by
-        name; operator options at their default value left out). Buffers give ``data`` only
-        with ``include_data=True``; otherwise their size as ``data_bytes`` (flatc's byte
-        lists make a 3 MB model a 15 MB JSON file)."""
+    def to_dict(self, include_data: bool = False, defaults: bool = False) -> dict[str, Any]:
+        """The whole model in the layout of ``flatc --json`` (same field names, enums by name).
+
+        ``defaults``: plain ``flatc --json`` leaves out every field that holds its default
+        value (``padding: SAME``, ``fused_activation_function: NONE``, a
+        ``quantized_dimension`` of 0, ...), and so does this by default; ``flatc --json
+        --defaults-json`` (what the source author ran) writes them all, and so does
+        ``defaults=True``, for operator options and quantization. Buffers give ``data``
+        only with ``include_data=True``; otherwise their size as ``data_bytes`` (flatc's
+        byte lists make a 3 MB model a 15 MB JSON file)."""
         schema = _schema()
         model = self._model
         codes = []
@@ -711,7 +733,8 @@ class TFLiteFile:
                     entry["quantization"] = {k: v for k, v in (
                         ("min", list(q.min)), ("max", list(q.max)), ("scale", list(q.scale)),
                         ("zero_point", list(q.zero_point))) if v}
-                    entry["quantization"]["quantized_dimension"] = q.quantized_dimension
+                    if defaults or q.quantized_dimension:
+                        entry["quantization"]["quantized_dimension"] = q.quantized_dimension
                 if not t.ShapeSignatureIsNone():
                     entry["shape_signature"] = t.ShapeSignatureAsNumpy().tolist()
                 tensors.append(entry)
@@ -721,12 +744,12 @@ class TFLiteFile:
                 entry = {"opcode_index": int(op.OpcodeIndex()),
                          "inputs": _np_list(op.InputsAsNumpy, op.InputsIsNone),
                          "outputs": _np_list(op.OutputsAsNumpy, op.OutputsIsNone)}
-                kind, opts = schema.options(op, omit_defaults=True)
+                kind, opts = schema.options(op, omit_defaults=not defaults)
                 if kind != "NONE":
                     entry["builtin_options_type"] = kind
                     entry["builtin_options"] = opts
                 if hasattr(op, "BuiltinOptions2Type") and op.BuiltinOptions2Type():
-                    kind2, opts2 = schema.options(op, second=True, omit_defaults=True)
+                    kind2, opts2 = schema.options(op, second=True, omit_defaults=not defaults)
                     entry["builtin_options_2_type"] = kind2
                     entry["builtin_options_2"] = opts2
                 operators.append(entry)
@@ -756,8 +779,10 @@ class TFLiteFile:
                  "signature_key": s["key"]} for s in self.signatures]
         return out
 
-    def to_json(self, include_data: bool = False, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(include_data), indent=indent)
+    def to_json(self, include_data: bool = False, indent: int | None = 2,
+                defaults: bool = False) -> str:
+        """:meth:`to_dict` as JSON text (``defaults=True``: as ``flatc --defaults-json``)."""
+        return json.dumps(self.to_dict(include_data, defaults), indent=indent)
 
     # -- drawing ------------------------------------------------------------------------
     def _label(self, layer: Layer) -> str:

@@ -169,9 +169,9 @@ def _plain_targets(sources: Sequence[Path], src: Path, dest: Path) -> list[Path]
 
 
 def _progress(items, progress: bool, desc: str):
-    from tqdm import tqdm
+    from edgelab.core.progress import bar
 
-    return tqdm(items, desc=desc, unit="img", disable=not progress, leave=False)
+    return bar(items, desc=desc, unit="img", disable=not progress, leave=False)
 
 
 def convert(src: str | Path, dest: str | Path, extractor: LineArtExtractor | None = None, *,
