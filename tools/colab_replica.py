@@ -9,6 +9,7 @@ against it here (``make test-colab``)::
 
     python tools/colab_replica.py plan FREEZE --out DIR      # DIR/requirements.txt, constraints.txt
     python tools/colab_replica.py check FREEZE --python PY   # are Colab's versions still there?
+    python tools/colab_replica.py versions --python PY       # the headline versions of an env
 
 "The packages edgelab touches" are the packages of the pinned stack (``constraints.txt``:
 edgelab, its lab and dev extras and everything they pull in) that Colab also ships, plus
@@ -121,6 +122,11 @@ def check(freeze: str | Path, python: str) -> list[str]:
     return problems
 
 
+# The versions `make test` prints for each end of the supported range.
+HEADLINE = ["tensorflow", "keras", "tf-keras", "numpy", "opencv-python-headless", "matplotlib",
+            "pandas", "ipykernel", "ipywidgets", "setuptools", "chainer", "dm-sonnet", "onnx"]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="colab_replica.py", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -130,7 +136,17 @@ def main(argv: list[str] | None = None) -> int:
     c = sub.add_parser("check", help="fail if a package no longer has Colab's version")
     c.add_argument("freeze")
     c.add_argument("--python", required=True)
+    v = sub.add_parser("versions", help="print Python's and the headline packages' versions")
+    v.add_argument("--python", required=True)
     args = parser.parse_args(argv)
+    if args.command == "versions":
+        import subprocess
+
+        have = installed_versions(args.python)
+        py = subprocess.run([args.python, "-c", "import platform; print(platform.python_version())"],
+                            check=True, capture_output=True, text=True).stdout.strip()
+        print(f"Python {py}: " + ", ".join(f"{k} {have.get(k, '(none)')}" for k in HEADLINE))
+        return 0
     if not Path(args.freeze).is_file():
         print(f"colab_replica: no Colab package list at {args.freeze} (CI has it in "
               "../shared/colab/; set COLAB_FREEZE to its path)", file=sys.stderr)
