@@ -60,24 +60,43 @@ def test_pkg_resources_standin_matches_the_real_one_where_there_is_one():
 
 
 # A fresh process in which numpy.distutils and pkg_resources cannot be imported, as on
-# Python >= 3.12 with setuptools >= 82; sys.platform says macOS so that Chainer's check
-# really calls numpy.distutils.system_info.get_info (it does so on macOS only).
+# Python >= 3.12 with setuptools >= 82. While Chainer's environment check runs, sys.platform
+# says macOS, so that the check really calls numpy.distutils.system_info.get_info (it does
+# so on macOS only); the rest of the import sees the real platform.
 _WITHOUT = textwrap.dedent("""
-    import sys
+    import importlib.machinery, sys
     BLOCKED = ("numpy.distutils", "pkg_resources")
+    calls = []
 
-    class Block:
+    def as_if_on_macos(check):
+        def wrapper():
+            real, sys.platform = sys.platform, "darwin"
+            try:
+                check()
+                calls.append("check ran as on macOS")
+            finally:
+                sys.platform = real
+        return wrapper
+
+    class Finder:
         def find_spec(self, name, path=None, target=None):
             if name in BLOCKED:
                 raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-            return None
+            if name != "chainer._environment_check":
+                return None
+            spec = importlib.machinery.PathFinder.find_spec(name, path)
+            exec_module = spec.loader.exec_module
+            def exec_and_wrap(module):
+                exec_module(module)
+                module.check = as_if_on_macos(module.check)
+            spec.loader.exec_module = exec_and_wrap
+            return spec
 
-    sys.meta_path.insert(0, Block())
-    sys.platform, real_platform = "darwin", sys.platform
+    sys.meta_path.insert(0, Finder())
     import numpy as np
     from edgelab.chainer_compat import chainer
-    sys.platform = real_platform
     import chainer.links as L
+    print(*calls)
 
     model = L.Classifier(L.Linear(3, 2))
     opt = chainer.optimizers.SGD(lr=0.1)
@@ -100,6 +119,7 @@ def test_chainer_imports_without_numpy_distutils_and_pkg_resources():
                          timeout=180)
     assert out.returncode == 0, out.stderr[-3000:]
     lines = out.stdout.splitlines()
+    assert "check ran as on macOS" in lines, out.stdout + out.stderr[-2000:]
     assert "chainer 7.8.1 trained: True" in lines, out.stdout + out.stderr[-2000:]
     # The stand-ins served Chainer's import and are gone: no other library sees them.
     assert "numpy.distutils still absent" in lines and "pkg_resources still absent" in lines
