@@ -66,7 +66,7 @@ COLAB_KEEP=(tensorflow keras tf-keras numpy)
 install_colab_keeping_its_stack() {
   local start=$SECONDS stamp key before after
   stamp="$ROOT/build/colab-install.stamp"
-  key="$(cat "$ROOT/pyproject.toml" "$ROOT/constraints.txt" "${BASH_SOURCE[0]}" | cksum) $EXTRAS $("$PY" -c 'import sys; print(sys.prefix, sys.version.split()[0])')"
+  key="$(cat "$ROOT/pyproject.toml" "$ROOT/constraints.txt" "$ROOT/tools/colab-constraints.txt" "${BASH_SOURCE[0]}" | cksum) $EXTRAS $("$PY" -c 'import sys; print(sys.prefix, sys.version.split()[0])')"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$key" ] && ! versions edgelab chainer | grep -q '==none$'; then
     echo "edgelab install: already done ($(edgelab_version)); nothing to do"
     return
