@@ -53,7 +53,7 @@ COLAB_STAMP  := $(COLAB_VENV)/.edgelab-colab-replica
 # What runs in both stages, and why not everything twice (the whole `make test` must stay
 # under 45 minutes on 2 cores): every notebook runs in both, since each is a lesson a learner
 # runs on Colab. Every unit test runs in both too (on Python 3.13 and Colab's versions of
-# TensorFlow, Keras, NumPy, OpenCV, Sonnet's and Chainer's dependencies), except three
+# TensorFlow, Keras, NumPy, OpenCV, Sonnet's and Chainer's dependencies), except four
 # slow ones whose third-party part the replica's notebooks already exercise and whose own
 # logic (edgelab's, not the stack's) the pinned stage tests: the runner on two real notebooks
 # (nbval runs all seven), Hub fine-tuning and build caching (notebook 05 builds and
