@@ -162,6 +162,9 @@ def test_bad_hyper_parameters_are_named(kwargs, match):
 # --------------------------------------------------------------------------- mixed precision
 
 def test_bfloat16_keeps_float32_variables_and_matches_float32():
+    # Seeded: with unnormalised batch-norm statistics the logits reach ~1e33, and how far
+    # bfloat16 rounding moves them depended on the weights the previous tests' draws left.
+    tf.random.set_seed(0)
     ref = small()
     mixed = small(compute_dtype="bfloat16")
     x = images(2, 80)
