@@ -1,7 +1,8 @@
 # edgelab: the two commands from the README, and the development targets behind them.
 #
 #   make curriculum   set up, then run every notebook headless (PROFILE=full by default)
-#   make test         set up, then run every test (unit tests + notebooks under nbval, quick profile)
+#   make test         set up, then run every test (unit tests + notebooks under nbval, quick
+#                     profile) at both ends of the supported range: test-pinned, test-colab
 #   make test-repeat  the unit tests N times (N=3), each round in a new shuffled order and seed
 
 PYTHON   ?= python3
@@ -15,7 +16,8 @@ STAMP    := $(VENV)/.edgelab-installed
 TEST_OUT := build/test-outputs
 PYTEST_ARGS ?=
 
-.PHONY: setup curriculum test test-repeat test-replicas unit notebooks-test notebooks bench readme record-run lab constraints clean
+.PHONY: setup curriculum test test-pinned test-replicas test-repeat unit notebooks-test notebooks bench readme record-run lab constraints clean
+.PHONY: colab-setup test-colab
 
 setup: $(STAMP)
 
@@ -28,10 +30,20 @@ $(STAMP): pyproject.toml constraints.txt tools/install.sh
 curriculum: setup
 	$(VENV)/bin/edgelab run --profile $(PROFILE) --out $(OUT)
 
-# A fixed order (-p no:randomly, also pyproject's default): nbval must run each notebook's
-# cells in order and the notebooks in curriculum order (later ones load earlier models), and
-# a CI failure should replay from the log alone. Order independence is test-repeat's job.
-test: setup
+# Both ends of the supported range, one after the other, each stage timed.
+test:
+	@t=$$(date +%s); $(MAKE) --no-print-directory test-pinned && \
+	  echo "make test: pinned stage (Python 3.11, constraints.txt) took $$(( $$(date +%s) - t )) s"
+	@t=$$(date +%s); $(MAKE) --no-print-directory test-colab && \
+	  echo "make test: Colab stage (Python 3.13, Colab's stack) took $$(( $$(date +%s) - t )) s"
+
+# The top end: the pinned stack of `make setup`; every unit test and every notebook, then
+# notebook 01 on two simulated replicas. A fixed order (-p no:randomly, also pyproject's
+# default): nbval must run each notebook's cells in order and the notebooks in curriculum
+# order (later ones load earlier models), and a CI failure should replay from the log alone.
+# Order independence is test-repeat's job.
+test-pinned: setup
+	@$(PY) tools/colab_replica.py versions --python $(PY)
 	rm -rf $(TEST_OUT)
 	EDGELAB_PROFILE=quick EDGELAB_OUT=$(CURDIR)/$(TEST_OUT) $(PY) -m pytest tests notebooks \
 	  --nbval-lax --sanitize-with tests/nbval_sanitize.cfg -p no:randomly $(PYTEST_ARGS)
@@ -41,6 +53,41 @@ test: setup
 # replicas must train and reach the quick accuracy goal (tests/replicas_check.py).
 test-replicas: setup
 	$(PY) -m pytest tests/replicas_check.py -p no:randomly $(PYTEST_ARGS)
+
+# ---- the bottom end: a replica of Google Colab's stack (tools/colab_replica.sh) ----------
+# Python 3.13 with Colab's TensorFlow, Keras, NumPy, OpenCV, Jupyter kernel and the rest, at
+# the versions Colab publishes (../shared/colab/), with edgelab added by the setup cell's
+# own `tools/install.sh --colab`. Fails, not skips, without a Python 3.13 (COLAB_PYTHON=...).
+COLAB_FREEZE ?= ../shared/colab/pip-freeze.gpu.txt
+COLAB_VENV   ?= .venv-colab
+COLAB_STAMP  := $(COLAB_VENV)/.edgelab-colab-replica
+# What runs in both stages, and why not everything twice (the whole `make test` must stay
+# under 45 minutes on 2 cores): every notebook runs in both, since each is a lesson a learner
+# runs on Colab. Every unit test runs in both too (on Python 3.13 and Colab's versions of
+# TensorFlow, Keras, NumPy, OpenCV, Sonnet's and Chainer's dependencies), except four
+# slow ones whose third-party part the replica's notebooks already exercise and whose own
+# logic (edgelab's, not the stack's) the pinned stage tests: the runner on two real notebooks
+# (nbval runs all seven), Hub fine-tuning and build caching (notebook 05 builds and
+# fine-tunes), Xception's train-save-load (notebook 02 trains).
+COLAB_DESELECT := \
+  --deselect tests/test_runner.py::test_run_two_real_notebooks \
+  --deselect tests/test_hub.py::test_keras_layer_fine_tuning_and_saving_in_tf_keras \
+  --deselect tests/test_hub.py::test_builds_are_cached_rebuilt_when_stale_and_atomic \
+  --deselect tests/test_xception.py::test_load_or_train_trains_saves_then_loads
+
+colab-setup: $(COLAB_STAMP)
+
+$(COLAB_STAMP): pyproject.toml constraints.txt tools/install.sh tools/colab-constraints.txt \
+                tools/colab_replica.sh tools/colab_replica.py $(wildcard $(COLAB_FREEZE))
+	bash tools/colab_replica.sh $(COLAB_VENV) $(COLAB_FREEZE)
+
+test-colab: colab-setup
+	@$(COLAB_VENV)/bin/python tools/colab_replica.py versions --python $(COLAB_VENV)/bin/python
+	rm -rf $(TEST_OUT)-colab
+	PYDEVD_DISABLE_FILE_VALIDATION=1 EDGELAB_PROFILE=quick EDGELAB_OUT=$(CURDIR)/$(TEST_OUT)-colab \
+	  $(COLAB_VENV)/bin/python -m pytest \
+	  tests notebooks $(COLAB_DESELECT) \
+	  --nbval-lax --sanitize-with tests/nbval_sanitize.cfg -p no:randomly $(PYTEST_ARGS)
 
 unit: setup
 	EDGELAB_PROFILE=quick $(PY) -m pytest tests $(PYTEST_ARGS)

@@ -1,15 +1,25 @@
 #!/usr/bin/env bash
-# Install edgelab and its pinned, tested stack into one Python environment.
+# Install edgelab into one Python environment.
 #
-#   tools/install.sh [--python PY] [--extras lab,dev] [--colab]
+#   tools/install.sh [--python PY] [--extras lab,dev]   the pinned, tested stack
+#   tools/install.sh --colab [--python PY] [--extras dev]
+#                                                        Colab: keep Colab's stack, add the rest
 #
 # --colab on a TPU runtime (JAX and no TensorFlow) installs edgelab alone, for notebook 01.
 #
-# Every install path uses this script and constraints.txt: `make setup` (a .venv),
-# CI (through `make test`), and the Colab setup cell (--colab). Three steps, because
-# chainer 7.8.1 ships only an sdist whose build imports pkg_resources, which
-# setuptools >= 70 no longer has: we pin setuptools below 70 first, then build chainer
-# against it without build isolation, then install edgelab and the rest.
+# Every install path uses this script: `make setup` (a .venv), CI (through `make test`, for
+# the pinned stack and for the Colab replica), conda, and the notebooks' Colab setup cell.
+#
+# Pinned (the default): exactly constraints.txt. Chainer 7.8.1 ships only an sdist whose
+# build imports pkg_resources (gone from setuptools >= 82), so setuptools < 70 goes in
+# first and Chainer is built against it without build isolation, then edgelab and the rest.
+#
+# --colab: Colab's TensorFlow, Keras, NumPy, OpenCV and Jupyter packages are matched to its
+# GPU and front end; replacing them needs a runtime restart and can lose the GPU. So every
+# package already installed keeps its version (a constraint), and only what is missing
+# comes in, at the version in constraints.txt. Chainer is built in an isolated environment
+# with setuptools < 70 and edgelab.chainer.compat supplies what it lacks at run time, so
+# Colab's own setuptools stays. Needs no restart; about a minute; seconds when re-run.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -21,10 +31,89 @@ while [ $# -gt 0 ]; do
     --python) PY="$2"; shift 2 ;;
     --extras) EXTRAS="[$2]"; shift 2 ;;
     --colab) COLAB=1; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
+
+pip_install() { "$PY" -m pip install --disable-pip-version-check --progress-bar off "$@"; }
+edgelab_version() { "$PY" -c 'import edgelab; print("edgelab", edgelab.__version__)'; }
+versions() {  # name==version of the packages named, as installed ("none" if absent)
+  "$PY" - "$@" <<'EOF'
+import importlib.metadata as m, sys
+for name in sys.argv[1:]:
+    try:
+        print(f"{name}=={m.version(name)}")
+    except m.PackageNotFoundError:
+        print(f"{name}==none")
+EOF
+}
+
+# ---- the pinned stack: make setup, CI's pinned stage, conda ----------------------------
+install_pinned() {
+  local pins=(-c "$ROOT/constraints.txt")
+  echo "edgelab install: 1/3 build tools (setuptools<70, wheel)"
+  pip_install "${pins[@]}" "setuptools>=65,<70" wheel
+  echo "edgelab install: 2/3 chainer 7.8.1 (sdist, built without build isolation)"
+  pip_install "${pins[@]}" --no-build-isolation "chainer==7.8.1"
+  echo "edgelab install: 3/3 edgelab${EXTRAS} and the pinned stack"
+  pip_install "${pins[@]}" -e "$ROOT$EXTRAS"
+  echo "edgelab install: done ($(edgelab_version))"
+}
+
+# ---- Colab: keep what the runtime ships, add what it lacks ------------------------------
+# The packages that must come out of a Colab install as they went in (checked, not hoped).
+COLAB_KEEP=(tensorflow keras tf-keras numpy)
+
+install_colab_keeping_its_stack() {
+  local start=$SECONDS stamp key before after
+  stamp="$ROOT/build/colab-install.stamp"
+  key="$(cat "$ROOT/pyproject.toml" "$ROOT/constraints.txt" "$ROOT/tools/colab-constraints.txt" "${BASH_SOURCE[0]}" | cksum) $EXTRAS $("$PY" -c 'import sys; print(sys.prefix, sys.version.split()[0])')"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$key" ] && ! versions edgelab chainer | grep -q '==none$'; then
+    echo "edgelab install: already done ($(edgelab_version)); nothing to do"
+    return
+  fi
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  before=$(versions "${COLAB_KEEP[@]}")
+
+  # Constraints: every installed package at its installed version; each missing one at the
+  # version in tools/colab-constraints.txt (where constraints.txt's pin cannot go with
+  # Colab's stack), else in constraints.txt. edgelab itself is free (a re-run reinstalls it).
+  "$PY" - "$ROOT/tools/colab-constraints.txt" "$ROOT/constraints.txt" > "$tmp/keep.txt" <<'EOF'
+import importlib.metadata as m, re, sys
+canon = lambda name: re.sub(r"[-_.]+", "-", name).lower()
+pins = {}
+for dist in m.distributions():
+    name = dist.metadata["Name"]
+    if name and canon(name) != "edgelab":
+        pins[canon(name)] = f"{name}=={dist.version}"
+for path in sys.argv[1:]:
+    for line in open(path, encoding="utf-8"):
+        line = line.split("#", 1)[0].strip()
+        if "==" in line:
+            pins.setdefault(canon(line.split("==", 1)[0]), line)
+print("\n".join(sorted(pins.values())))
+EOF
+  # Chainer's sdist build needs pkg_resources: setuptools < 70 in its isolated build
+  # environment only (pip < 25.3 reads PIP_CONSTRAINT there, newer pip PIP_BUILD_CONSTRAINT).
+  printf 'setuptools>=65,<70\nwheel<0.46\n' > "$tmp/build.txt"
+
+  echo "edgelab install (Colab): 1/2 chainer 7.8.1 (sdist, built with setuptools<70 in isolation)"
+  PIP_CONSTRAINT="$tmp/build.txt" PIP_BUILD_CONSTRAINT="$tmp/build.txt" \
+    pip_install -q --no-deps "chainer==7.8.1"
+  echo "edgelab install (Colab): 2/2 edgelab${EXTRAS} and what Colab lacks (Colab's own packages stay)"
+  pip_install -q -c "$tmp/keep.txt" --no-build-isolation -e "$ROOT$EXTRAS"
+
+  after=$(versions "${COLAB_KEEP[@]}")
+  if [ "$before" != "$after" ]; then
+    echo "edgelab install: FAILED to keep Colab's stack: $(echo $before) became $(echo $after)." >&2
+    echo "Use Runtime > Disconnect and delete runtime, then run the setup cell again." >&2
+    exit 1
+  fi
+  mkdir -p "$ROOT/build" && echo "$key" > "$stamp"
+  echo "edgelab install: done in $((SECONDS - start)) s ($(edgelab_version); kept Colab's $(echo $after))"
+}
 
 # ---- Colab TPU runtime (issue 17) ------------------------------------------------------
 # Colab's TPU runtimes ship JAX, libtpu, Keras, NumPy, matplotlib, tqdm, pooch and the
@@ -50,39 +139,20 @@ colab_tpu_install() {
   echo "edgelab install: notebook 01 runs here on the JAX engine; the lessons that need TensorFlow (02-07) need a GPU or CPU runtime"
   echo "edgelab install: done ($("$PY" -c 'import edgelab; print("edgelab", edgelab.__version__)'))"
 }
-if [ "$COLAB" = 1 ] && colab_tpu_runtime; then
-  colab_tpu_install
-  exit 0
-fi
-# ---- end of the Colab TPU runtime block -------------------------------------------------
 
-CONSTRAINTS="$ROOT/constraints.txt"
-QUIET=()
-if [ "$COLAB" = 1 ]; then
-  QUIET=(-q)
-  # Colab's own Jupyter front end runs on its ipykernel/tornado/jupyter packages: keep the
-  # pins of the ML stack, leave the notebook machinery Colab ships with alone.
-  CONSTRAINTS=$(mktemp)
-  grep -viE '^(ipykernel|ipython|ipython-pygments-lexers|jupyter[-_a-z]*|notebook[-_a-z]*|nbclient|nbconvert|nbformat|tornado|traitlets|pyzmq|comm|debugpy|matplotlib-inline|prompt[-_]toolkit|jedi|parso)==' \
-    "$ROOT/constraints.txt" > "$CONSTRAINTS"
-fi
-PIP=("$PY" -m pip install --disable-pip-version-check --progress-bar off -c "$CONSTRAINTS")
-
-if [ "$COLAB" = 1 ]; then
-  BEFORE=$("$PY" -c 'import numpy; print(numpy.__version__)' 2>/dev/null || echo none)
-fi
-
-echo "edgelab install: 1/3 build tools (setuptools<70, wheel)"
-"${PIP[@]}" "${QUIET[@]}" "setuptools>=65,<70" wheel
-echo "edgelab install: 2/3 chainer 7.8.1 (sdist, built without build isolation)"
-"${PIP[@]}" "${QUIET[@]}" --no-build-isolation "chainer==7.8.1"
-echo "edgelab install: 3/3 edgelab${EXTRAS} and the pinned stack"
-"${PIP[@]}" "${QUIET[@]}" -e "$ROOT$EXTRAS"
-
-if [ "$COLAB" = 1 ]; then
-  AFTER=$("$PY" -c 'import numpy; print(numpy.__version__)')
-  if [ "$BEFORE" != "none" ] && [ "$BEFORE" != "$AFTER" ]; then
-    echo "NumPy changed from $BEFORE to $AFTER: use Runtime > Restart session, then run the notebook from the top."
+install_colab() {
+  # Colab runtimes differ in what they ship. GPU and CPU runtimes ship TensorFlow, Keras 3,
+  # tf_keras, NumPy and OpenCV: install_colab_keeping_its_stack keeps them all.
+  # TPU runtimes ship no TensorFlow (JAX + Keras only): colab_tpu_install, for notebook 01.
+  if colab_tpu_runtime; then
+    colab_tpu_install
+  else
+    install_colab_keeping_its_stack
   fi
+}
+
+if [ "$COLAB" = 1 ]; then
+  install_colab
+else
+  install_pinned
 fi
-echo "edgelab install: done ($("$PY" -c 'import edgelab; print("edgelab", edgelab.__version__)'))"

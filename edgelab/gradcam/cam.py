@@ -311,6 +311,24 @@ def _logits_tensor(model):
     return model.outputs[0]
 
 
+def _reads_around(mid, outputs) -> bool:
+    """True if ``outputs`` depends on a model input by a path that does not pass ``mid``."""
+    seen, stack = set(), [outputs]
+    while stack:
+        tensor = stack.pop()
+        if tensor is mid or id(tensor) in seen:
+            continue
+        seen.add(id(tensor))
+        history = getattr(tensor, "_keras_history", None)
+        if history is None:
+            return True
+        node = history.operation._inbound_nodes[history.node_index]
+        if node.is_input:
+            return True
+        stack.extend(node.input_tensors)
+    return False
+
+
 def _cut(model, path, outputs):
     """(features, head) callables that cut ``model`` at ``path`` (a list of nested layers)."""
     import keras
@@ -321,14 +339,18 @@ def _cut(model, path, outputs):
         if mid is outputs:   # cut at the output itself: nothing left for the head to do
             features = keras.Model(model.inputs, mid)
             return (lambda x: features(x, training=False)), (lambda f: f)
+        why = "it" if _reads_around(mid, outputs) else None
         try:
             features = keras.Model(model.inputs, mid)
             head = keras.Model(mid, outputs)
         except ValueError as err:
+            why = f"it. Keras said: {err}"
+        if why:   # Keras 3.15 refuses such a head; Keras 3.13 (Colab's) builds a broken one
             raise ValueError(
                 f"cannot cut {model.name!r} at layer {first.name!r}: later layers also read "
                 f"tensors from before it (a skip connection?). Pick a later layer, such as "
-                f"the one after the merge. Keras said: {err}") from None
+                f"the one after the merge: the head must depend on the cut alone, not around "
+                f"{why}") from None
         return (lambda x: features(x, training=False)), (lambda f: head(f, training=False))
     inner_features, inner_head = _cut(first, path[1:], outputs=first.outputs[0])
     pre = keras.Model(model.inputs, _input_tensor(first, model))

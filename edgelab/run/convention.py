@@ -6,7 +6,7 @@ Every notebook in ``notebooks/`` has, in order:
    (built from :data:`edgelab.core.project.REPO_URL`), a one-paragraph description and a
    "What you'll learn" list;
 2. the **setup cell** (code), identical everywhere: on Colab it clones the repository and
-   runs ``tools/install.sh --colab``; anywhere else it does nothing;
+   runs ``tools/install.sh --colab`` (see :func:`setup_cell_source`); elsewhere it does nothing;
 3. a code cell calling ``edgelab.notebook.start(...)`` (profile banner, seeds, quiet logs);
 4. then one idea per cell. Cells whose output is a fact independent of profile and
    hardware start with ``# NBVAL_CHECK_OUTPUT`` (at least three per notebook).
@@ -36,14 +36,41 @@ def badge(notebook: str) -> str:
 
 
 def setup_cell_source() -> str:
-    """The setup cell: installs edgelab on Colab, does nothing elsewhere."""
-    return f"""{SETUP_MARKER}: on Colab, install edgelab and its pinned stack (about 3 minutes).
+    """The setup cell: on Colab, clones edgelab and runs ``tools/install.sh --colab``, which
+    adds what Colab lacks to Colab's own stack (no restart); does nothing elsewhere.
+
+    It is plain Python (no ``!`` lines, which never fail): a failed clone or install stops
+    the notebook with one line that says which step failed and what to do. Re-run, it skips
+    the clone and the install script returns at once; every notebook has the same cell, so
+    whichever one a learner opens first sets the runtime up.
+    """
+    return f"""{SETUP_MARKER}: on Colab, get edgelab and add what Colab lacks to Colab's own
+# TensorFlow, Keras and NumPy (about a minute; seconds when run again; no restart needed).
 # Anywhere else (JupyterLab after `make setup`, CI) this cell does nothing.
 import sys
 if "google.colab" in sys.modules:
-    !test -d /content/edgelab || git clone -q --depth 1 {REPO_URL} /content/edgelab
-    !bash /content/edgelab/tools/install.sh --colab
-    sys.path.insert(0, "/content/edgelab")"""
+    import os, shutil, subprocess
+    REPO = "/content/edgelab"
+
+    class SetupFailed(Exception):
+        def _render_traceback_(self):  # IPython shows this one line instead of a traceback
+            return [f"edgelab setup failed: {{self}}"]
+
+    def run(step, *cmd):  # show the output as it comes; stop the notebook if the step fails
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for line in proc.stdout:
+            print(line, end="")
+        if proc.wait():
+            raise SetupFailed(f"{{step}} exited with {{proc.returncode}} (its output is above). "
+                              "Run this cell again; if it fails again, use Runtime > "
+                              "Disconnect and delete runtime, then Run all.")
+
+    if not os.path.isfile(f"{{REPO}}/tools/install.sh"):
+        shutil.rmtree(REPO, ignore_errors=True)  # a clone that broke off half-way
+        run("git clone", "git", "clone", "-q", "--depth", "1", "{REPO_URL}", REPO)
+    run("tools/install.sh --colab", "bash", f"{{REPO}}/tools/install.sh", "--colab")
+    if REPO not in sys.path:
+        sys.path.insert(0, REPO)"""
 
 
 def _src(cell) -> str:

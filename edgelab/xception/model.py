@@ -43,6 +43,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Sequence
 
 import sonnet as snt
@@ -433,6 +434,17 @@ def export_signature_module(module, image_size: int):
     return Exported()
 
 
+def _plain(value):
+    """``value`` with the dicts and lists that ``tf.Module`` attribute tracking wraps made
+    plain again: with Colab's versions (TensorFlow 2.20, wrapt 2.3) they are proxies that
+    ``json`` rejects (and that ``typing.Mapping`` does not recognise)."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
 def save(module, directory: str | os.PathLike | None = None, *, image_size: int,
          class_names: Sequence[str] = (), extra: dict | None = None,
          saved_model: bool = True) -> Path:
@@ -451,7 +463,7 @@ def save(module, directory: str | os.PathLike | None = None, *, image_size: int,
             tf.saved_model.save(exported, str(tmp / "saved_model"),
                                 signatures={"serving_default": exported.serve,
                                             "embed": exported.embed})
-        config = {"kwargs": {**module.config, "image_size": int(image_size)},
+        config = {"kwargs": {**_plain(module.config), "image_size": int(image_size)},
                   "class_names": list(class_names), **(extra or {})}
         (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n",
                                        encoding="utf-8")
