@@ -45,7 +45,8 @@ def test_plan_of_colabs_own_list():
     pins = dict(r.split("==") for r in requirements)
     assert pins["tensorflow"] == "2.20.0" and pins["numpy"] == "2.1.3"
     assert pins["opencv-python-headless"].startswith("5.") and pins["setuptools"] == "75.2.0"
-    assert not any(name.startswith(("torch", "jax")) for name in pins)
+    assert pins["jax"] == pins["jaxlib"] == "0.7.2"             # notebook 01's JAX engine, CPU build
+    assert not any(name.startswith(("torch", "jax-cuda", "nvidia")) for name in pins)
 
 
 def test_check_names_every_package_that_is_no_longer_colabs(tmp_path):

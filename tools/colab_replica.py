@@ -14,9 +14,11 @@ against it here (``make test-colab``)::
 "The packages edgelab touches" are the packages of the pinned stack (``constraints.txt``:
 edgelab, its lab and dev extras and everything they pull in) that Colab also ships, plus
 Colab's Jupyter kernel (ipykernel, IPython, ipywidgets, jupyter_client) and its build tools
-(pip, setuptools, wheel). Everything else Colab ships (torch, JAX, spaCy, ...) is left out:
-nothing in edgelab imports it. Packages built for CUDA have CPU equivalents: TensorFlow's
-wheel is the same for both (the GPU needs the ``nvidia-*`` packages, left out here).
+(pip, setuptools, wheel). JAX is among them (notebook 01's second engine), at Colab's
+version, as the CPU build: Colab's ``jax-cuda12-*`` plugins are left out. Everything else
+Colab ships (torch, spaCy, ...) is left out: nothing in edgelab imports it. Packages built for
+CUDA have CPU equivalents: TensorFlow's wheel is the same for both (the GPU needs the
+``nvidia-*`` packages, left out here).
 """
 
 from __future__ import annotations
