@@ -277,9 +277,14 @@ class TFLiteModel:
         else:
             chosen = list(details)
         for port, detail in zip(ports, chosen):
-            signature = detail.get("shape_signature")
-            shape = signature if signature is not None and len(signature) else detail["shape"]
-            matched.append((port, detail, _nchw_to(shape, port.shape)))
+            try:   # the allocated shape first; a dynamic one only shows in the signature
+                layout = _nchw_to(detail["shape"], port.shape)
+            except ValueError:
+                signature = detail.get("shape_signature")
+                if signature is None or not len(signature):
+                    raise
+                layout = _nchw_to(signature, port.shape)
+            matched.append((port, detail, layout))
         return matched
 
     @property
@@ -396,6 +401,22 @@ class Result:
         return "\n".join(lines)
 
 
+def _write_static_copy(model, shapes: Mapping[str, tuple[int, ...]], dest: Path) -> None:
+    """Save ``model`` with every input's dimensions fixed to ``shapes`` (the batch set to 1
+    where it was dynamic), so that the converter writes a .tflite with static shapes."""
+    import onnx
+
+    fixed = onnx.ModelProto()
+    fixed.CopyFrom(model)
+    for value in fixed.graph.input:
+        if value.name not in shapes:
+            continue
+        for dim, size in zip(value.type.tensor_type.shape.dim, shapes[value.name]):
+            dim.Clear()
+            dim.dim_value = int(size)
+    onnx.save(fixed, dest)
+
+
 def _sample_file(folder: Path, calibration: np.ndarray | None) -> None:
     """The file onnx2tf would download: 20 NHWC 128x128x3 float32 images in [0, 1]."""
     if calibration is not None and calibration.ndim == 4 and calibration.shape[1] == 3:
@@ -425,8 +446,7 @@ def _run_onnx2tf(onnx_path: Path, folder: Path, shapes: Mapping[str, tuple[int, 
 
     kwargs = dict(input_onnx_file_path=str(onnx_path), output_folder_path=str(folder / "out"),
                   copy_onnx_input_output_names_to_tflite=True, not_use_onnxsim=True,
-                  non_verbose=True,
-                  overwrite_input_shape=[f"{k}:{','.join(map(str, v))}" for k, v in shapes.items()])
+                  non_verbose=True)
     if calibration is not None:
         calib_path = folder / "calibration_nhwc.npy"
         np.save(calib_path, np.ascontiguousarray(calibration.transpose(0, 2, 3, 1), np.float32))
@@ -496,7 +516,7 @@ def convert(model_path: str | os.PathLike, out_path: str | os.PathLike, *,
     with tempfile.TemporaryDirectory(prefix="edgelab-onnx2tf-") as tmp:
         folder = Path(tmp)
         copy = folder / "model.onnx"
-        shutil.copyfile(model_path, copy)
+        _write_static_copy(model, shapes, copy)
         _sample_file(folder, calibration)
         _run_onnx2tf(copy, folder, shapes, calibration if int8 else None, next(iter(shapes)),
                      quiet)
