@@ -47,6 +47,33 @@ echo "edgelab install: 2/3 chainer 7.8.1 (sdist, built without build isolation)"
 echo "edgelab install: 3/3 edgelab${EXTRAS} and the pinned stack"
 "${PIP[@]}" "${QUIET[@]}" -e "$ROOT$EXTRAS"
 
+# ---- torch extra (issue 19: notebook 08, `edgelab convert`) ---------------------------------
+# torch, onnx2tf and litert-torch go in with --no-deps: their declared pins would replace
+# setuptools<70 (chainer), TensorFlow, NumPy, protobuf and onnx. The sets below were tested
+# beside the pinned stack; onnx2tf 2.x needs Python >= 3.12, 1.29.24 is the last for 3.11.
+# torch: an installed one is kept (Colab ships its own); on Python 3.11 torch 2.13.0 (a CPU
+# build where a local wheel exists); elsewhere the CPU-only build from EDGELAB_TORCH_INDEX.
+# On Colab (--colab) the converters are always added, beside Colab's torch and jax.
+if [[ "$EXTRAS" == *torch* ]] || [ "$COLAB" = 1 ]; then
+  echo "edgelab install: torch extra (PyTorch, onnx2tf, litert-torch; --no-deps)"
+  if "$PY" -c "import torch" 2>/dev/null; then
+    echo "  keeping the installed torch $("$PY" -c 'import torch; print(torch.__version__)')"
+  elif "$PY" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+    "${PIP[@]}" "${QUIET[@]}" --no-deps "torch==2.13.0"
+  else
+    "${PIP[@]}" "${QUIET[@]}" --no-deps "torch>=2.4,<2.15" \
+      --index-url "${EDGELAB_TORCH_INDEX:-https://download.pytorch.org/whl/cpu}"
+  fi
+  JAX=(jax==0.10.2 jaxlib==0.10.2)
+  if "$PY" -c "import jax" 2>/dev/null; then JAX=(); fi
+  "${PIP[@]}" "${QUIET[@]}" --no-deps \
+    "onnx2tf==1.29.24; python_version < '3.12'" "onnx2tf==2.6.9; python_version >= '3.12'" \
+    onnx-graphsurgeon==0.6.1 sng4onnx==2.0.1 sne4onnx==2.0.1 \
+    litert-torch==0.10.0 litert-converter==0.5.0 ai-edge-quantizer==0.10.0 torchao==0.18.0 \
+    immutabledict==4.3.1 "${JAX[@]}"
+fi
+# ---- end of the torch extra ----------------------------------------------------------------
+
 if [ "$COLAB" = 1 ]; then
   AFTER=$("$PY" -c 'import numpy; print(numpy.__version__)')
   if [ "$BEFORE" != "none" ] && [ "$BEFORE" != "$AFTER" ]; then

@@ -83,6 +83,9 @@ def to_litert(model, path: str | os.PathLike, image_size: int, *, channel_last: 
     from edgelab.core.atomic import atomic_path
 
     model.eval()
+    # litert-torch prints its progress with `rich`, which in a notebook goes to display
+    # outputs rather than to stdout; its own switch turns that off.
+    os.environ["LITERT_TORCH_SHOW_PROGRESS"] = "n"
     with native_output_silenced():
         import litert_torch
 
