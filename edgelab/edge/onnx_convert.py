@@ -231,6 +231,17 @@ def _nchw_to(shape: Sequence[int], onnx_shape: Sequence[int | None]) -> str:
                      f"shape {[d if d is not None else '?' for d in onnx_shape]}")
 
 
+def _layout_or_none(detail: Mapping, port: Port) -> str | None:
+    for shape in (detail["shape"], detail.get("shape_signature")):
+        if shape is None or not len(shape):
+            continue
+        try:
+            return _nchw_to(shape, port.shape)
+        except ValueError:
+            continue
+    return None
+
+
 class TFLiteModel:
     """A .tflite file run with NCHW float arrays in and out, matched to an ONNX model's
     inputs and outputs by name (signature names, as onnx2tf keeps them), else by order.
@@ -267,15 +278,25 @@ class TFLiteModel:
             sig = runner.get_input_details() if kind == "inputs" else runner.get_output_details()
             index_to_tensor = {d["index"]: d["name"] for d in details}
             names = {n: index_to_tensor.get(d["index"], "") for n, d in sig.items()}
-        matched = []
+        chosen = None
         if names and all(p.name in names for p in ports):
             chosen = [by_tensor[names[p.name]] for p in ports]
-        elif names and sorted(names) == [f"output_{i}" for i in range(len(ports))] or \
-                names and sorted(names) == [f"args_{i}" for i in range(len(ports))]:
+        elif names and sorted(names) in ([f"output_{i}" for i in range(len(ports))],
+                                         [f"args_{i}" for i in range(len(ports))]):
             prefix = "output_" if kind == "outputs" else "args_"
             chosen = [by_tensor[names[f"{prefix}{i}"]] for i in range(len(ports))]
-        else:
-            chosen = list(details)
+        if chosen is None or any(_layout_or_none(d, p) is None for d, p in zip(chosen, ports)):
+            # no usable names (or names on tensors of the wrong shape, as some onnx2tf
+            # versions write): pair each port with the first unused tensor whose shape fits
+            chosen, free = [], list(details)
+            for port in ports:
+                fits = [d for d in free if _layout_or_none(d, port) is not None]
+                if not fits:
+                    raise ValueError(f"{self.path.name}: no {kind[:-1]} fits the ONNX "
+                                     f"{kind[:-1]} {port.name!r} {port.text()}")
+                chosen.append(fits[0])
+                free.remove(fits[0])
+        matched = []
         for port, detail in zip(ports, chosen):
             try:   # the allocated shape first; a dynamic one only shows in the signature
                 layout = _nchw_to(detail["shape"], port.shape)
@@ -447,6 +468,12 @@ def _run_onnx2tf(onnx_path: Path, folder: Path, shapes: Mapping[str, tuple[int, 
     kwargs = dict(input_onnx_file_path=str(onnx_path), output_folder_path=str(folder / "out"),
                   copy_onnx_input_output_names_to_tflite=True, not_use_onnxsim=True,
                   non_verbose=True)
+    from importlib.metadata import version
+
+    if int(version("onnx2tf").split(".")[0]) >= 2:
+        # onnx2tf 2.x (Python >= 3.12) writes FlatBuffers directly by default, a path whose
+        # integer quantization failed here; the TensorFlow Lite converter is what 1.29 uses.
+        kwargs["tflite_backend"] = "tf_converter"
     if calibration is not None:
         calib_path = folder / "calibration_nhwc.npy"
         np.save(calib_path, np.ascontiguousarray(calibration.transpose(0, 2, 3, 1), np.float32))
