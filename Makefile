@@ -23,7 +23,7 @@ setup: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt tools/install.sh
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	bash tools/install.sh --python $(PY) --extras lab,dev
+	bash tools/install.sh --python $(PY) --extras lab,dev,torch
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 

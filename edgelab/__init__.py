@@ -15,7 +15,9 @@ the machinery every lesson shares next to them.
     chainer/    04 - Chainer on NumPy 2, lazy datasets, multi-head updater, stochastic units
     hub/        05 - TF Hub handles and offline modules, transfer learning
     lineart/    06 - line-art extraction, the batch tool, synthetic test art
-    edge/       07 - conversion, quantization, evaluation, reading .tflite files
+    edge/       07 - conversion, quantization, evaluation, reading .tflite files;
+                ONNX (NCHW) -> NHWC TFLite (``edgelab convert``)
+    pytorch/    08 - a PyTorch model to LiteRT: ONNX, naive port, litert-torch
 
 Dependencies point one way: lessons use ``core``, ``datasets``, ``devices`` and ``plots``;
 ``core`` uses nothing else of edgelab; a lesson that needs another lesson's trained model

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "edgelab"
 
 SHARED = {"core", "datasets", "devices", "plots"}
-LESSONS = {"mnist", "xception", "gradcam", "chainer", "hub", "lineart", "edge"}
+LESSONS = {"mnist", "xception", "gradcam", "chainer", "hub", "lineart", "edge", "pytorch"}
 # What one lesson may take from another: the documented function that loads (or trains) that
 # lesson's model, and nothing else of it.
 LOADERS = {

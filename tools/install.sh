@@ -49,6 +49,40 @@ for name in sys.argv[1:]:
 EOF
 }
 
+# ---- torch extra (notebook 08, `edgelab convert`) ---------------------------------------
+# torch, onnx2tf and litert-torch go in with --no-deps: their declared pins would replace
+# setuptools<70 (chainer), TensorFlow, NumPy, protobuf and onnx (torch 2.13 declares
+# setuptools>=77). The set below was tested beside the pinned stack; onnx2tf 2.x needs
+# Python >= 3.12, 1.29.24 is the last for 3.11. An installed torch is kept (Colab ships its
+# own); on Python 3.11 torch 2.13.0 (its CPU build); elsewhere the CPU-only build from
+# $EDGELAB_TORCH_INDEX (default PyTorch's CPU wheel index; untested here, no such index is
+# reachable from this project's machines). On Colab, only beside Colab's own torch.
+install_torch_extra() {
+  local colab=${1:-0}
+  if "$PY" -c "import torch" 2>/dev/null; then
+    echo "edgelab install: torch extra beside the installed torch $("$PY" -c 'import torch; print(torch.__version__)')"
+  elif [ "$colab" = 1 ]; then
+    echo "edgelab install: no torch here, so no torch extra: notebook 08 needs a runtime with PyTorch"
+    return
+  elif "$PY" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+    echo "edgelab install: torch extra (torch 2.13.0 CPU, onnx2tf, litert-torch; --no-deps)"
+    pip_install -q --no-deps "torch==2.13.0"
+  else
+    echo "edgelab install: torch extra (CPU torch from ${EDGELAB_TORCH_INDEX:-https://download.pytorch.org/whl/cpu})"
+    pip_install -q --no-deps "torch>=2.4,<2.15" \
+      --index-url "${EDGELAB_TORCH_INDEX:-https://download.pytorch.org/whl/cpu}"
+  fi
+  pip_install -q --no-deps \
+    "onnx2tf==1.29.24; python_version < '3.12'" "onnx2tf==2.6.9; python_version >= '3.12'" \
+    onnx-graphsurgeon==0.6.1 sng4onnx==2.0.1 sne4onnx==2.0.1 \
+    litert-torch==0.10.0 litert-converter==0.5.0 ai-edge-quantizer==0.10.0 torchao==0.18.0 \
+    immutabledict==4.3.1
+  if [ "$colab" = 1 ]; then   # the extra's own runtime dependencies, Colab's packages kept
+    pip_install -q -c "$tmp/keep.txt" --no-build-isolation -e "$ROOT[torch]"
+  fi
+}
+# ---- end of the torch extra ----------------------------------------------------------------
+
 # ---- the pinned stack: make setup, CI's pinned stage, conda ----------------------------
 install_pinned() {
   local pins=(-c "$ROOT/constraints.txt")
@@ -58,6 +92,7 @@ install_pinned() {
   pip_install "${pins[@]}" --no-build-isolation "chainer==7.8.1"
   echo "edgelab install: 3/3 edgelab${EXTRAS} and the pinned stack"
   pip_install "${pins[@]}" -e "$ROOT$EXTRAS"
+  if [[ "$EXTRAS" == *torch* ]]; then install_torch_extra; fi
   echo "edgelab install: done ($(edgelab_version))"
 }
 
@@ -105,6 +140,7 @@ EOF
   echo "edgelab install (Colab): 2/2 edgelab${EXTRAS} and what Colab lacks (Colab's own packages stay)"
   pip_install -q -c "$tmp/keep.txt" --no-build-isolation -e "$ROOT$EXTRAS"
 
+  install_torch_extra 1
   after=$(versions "${COLAB_KEEP[@]}")
   if [ "$before" != "$after" ]; then
     echo "edgelab install: FAILED to keep Colab's stack: $(echo $before) became $(echo $after)." >&2

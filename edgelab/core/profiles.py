@@ -94,6 +94,15 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
                      compress_examples=60_000, prune_epochs=3, distill_labels=300,
                      distill_seeds=5, distill_epochs=30, distill_min_gain=0.05),
     },
+    # Notebook 08: PyTorch -> ONNX -> LiteRT, NCHW to NHWC (TinyU2Net on Flower17).
+    "pytorch": {
+        "quick": dict(image_size=48, width=8, epochs=4, batch_size=32, learning_rate=3e-3,
+                      calibration_examples=100, check_examples=32, latency_runs=50,
+                      iou_goal=0.5, accuracy_goal=0.2),
+        "full": dict(image_size=128, width=16, epochs=30, batch_size=32, learning_rate=2e-3,
+                     calibration_examples=300, check_examples=64, latency_runs=300,
+                     iou_goal=0.7, accuracy_goal=0.5),
+    },
 }
 
 

@@ -18,6 +18,7 @@ COMMANDS = {
     "lineart": "edgelab.lineart.batch",
     "results": "edgelab.core.results",
     "inspect": "edgelab.edge.inspect",
+    "convert": "edgelab.edge.onnx_convert",
     "run": "edgelab.run.runner",
 }
 
