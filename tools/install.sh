@@ -31,7 +31,7 @@ if [ "$COLAB" = 1 ]; then
   # Colab's own Jupyter front end runs on its ipykernel/tornado/jupyter packages: keep the
   # pins of the ML stack, leave the notebook machinery Colab ships with alone.
   CONSTRAINTS=$(mktemp)
-  grep -viE '^(ipykernel|ipython|ipython-pygments-lexers|jupyter[-_a-z]*|notebook[-_a-z]*|nbclient|nbconvert|nbformat|tornado|traitlets|pyzmq|comm|debugpy|matplotlib-inline|prompt[-_]toolkit|jedi|parso)==' \
+  grep -viE '^(ipykernel|ipython|ipython-pygments-lexers|ipywidgets|widgetsnbextension|jupyter[-_a-z]*|notebook[-_a-z]*|nbclient|nbconvert|nbformat|tornado|traitlets|pyzmq|comm|debugpy|matplotlib-inline|prompt[-_]toolkit|jedi|parso)==' \
     "$ROOT/constraints.txt" > "$CONSTRAINTS"
 fi
 PIP=("$PY" -m pip install --disable-pip-version-check --progress-bar off -c "$CONSTRAINTS")

@@ -195,7 +195,7 @@ class TsvImageDataset(chainer.dataset.DatasetMixin):
         Fast to index afterwards, but holds ``len(self) * C * H * W`` floats in memory.
         Needs ``size`` (or images of one size) so that the images stack into one array.
         """
-        from tqdm import tqdm
+        from edgelab.core.progress import bar as tqdm
 
         first, _ = self.get_example(0)
         images = np.empty((len(self),) + first.shape, dtype=self.dtype)
@@ -293,7 +293,7 @@ def export_mnist_images(dest: str | os.PathLike, split: str = "train", count: in
     exactly the first ``count``, not whatever is in the folder).
     """
     import cv2
-    from tqdm import tqdm
+    from edgelab.core.progress import bar as tqdm
 
     from edgelab.core.atomic import atomic_path
     from edgelab.datasets import mnist

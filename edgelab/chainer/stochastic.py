@@ -155,7 +155,7 @@ def gradient_spread(mu, ln_var, f, *, repeats: int, n_samples: int, seed: int = 
 
     Each estimator draws from its own generator, seeded by ``(seed, its position)``.
     """
-    from tqdm import tqdm
+    from edgelab.core.progress import bar as tqdm
 
     if repeats < 2:
         raise ValueError(f"repeats must be at least 2 to measure a variance, got {repeats}")

@@ -243,7 +243,7 @@ class TqdmProgress(chainer.training.Extension):
         return None
 
     def initialize(self, trainer) -> None:
-        from tqdm import tqdm
+        from edgelab.core.progress import bar as tqdm
 
         self._bar = tqdm(total=self.total_iterations(trainer), initial=trainer.updater.iteration,
                          desc=self.desc, unit="it", leave=False, mininterval=2.0)

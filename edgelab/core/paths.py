@@ -67,7 +67,7 @@ def model_path(name: str) -> Path:
 
 def project_root() -> Path | None:
     """The source checkout edgelab was installed from, if it is one (editable install)."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]   # edgelab/core/paths.py -> the checkout
     return root if (root / "pyproject.toml").exists() and (root / "notebooks").is_dir() else None
 
 

@@ -209,7 +209,7 @@ class Converter:
                     variants: Sequence[str] = VARIANTS, progress: bool = True) -> dict[str, Path]:
         """Write ``<out_dir>/<stem>_<variant>.tflite`` for each variant (atomically);
         the model is exported to a SavedModel once. Returns variant -> path."""
-        from tqdm import tqdm
+        from edgelab.core.progress import bar as tqdm
 
         from edgelab.core.atomic import atomic_path
 

@@ -259,7 +259,7 @@ def compare(models: Mapping[str, str | os.PathLike], images: np.ndarray, labels:
     ``latency_ms`` (median) with ``latency_q1_ms``/``latency_q3_ms`` (its interquartile
     range), ``input``, ``output`` (dtypes), plus ratios to the first row."""
     import pandas as pd
-    from tqdm import tqdm
+    from edgelab.core.progress import bar as tqdm
 
     rows, runners = [], []
     for name, path in tqdm(list(models.items()), desc="evaluating", disable=not progress,

@@ -141,7 +141,7 @@ def epoch_progress(description: str = "epochs"):
     """
     require_legacy_keras()
     import tf_keras
-    from tqdm.auto import tqdm
+    from edgelab.core.progress import bar as tqdm
 
     class EpochProgress(tf_keras.callbacks.Callback):
         def on_train_begin(self, logs=None):

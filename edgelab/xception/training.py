@@ -299,7 +299,7 @@ class Trainer(tf.Module):
         ``val_loss``) and ``accuracy``, means over the epoch's steps,
         ``learning_rate`` at the epoch's end, ``val_loss`` / ``val_accuracy`` if
         ``val_ds`` is given."""
-        from tqdm import tqdm
+        from edgelab.core.progress import bar as tqdm
 
         steps_per_epoch = int(train_ds.cardinality())
         if steps_per_epoch <= 0:
