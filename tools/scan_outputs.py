@@ -13,7 +13,9 @@ Reports, one line each (``notebook: cell N: what: the text``), and exits 1 if it
 * **empty stderr**: a stderr stream that is only whitespace (an erased progress bar),
   shown as an empty red box;
 * **widget**: a stored widget view, or widget state in the metadata: a headless run
-  stores text bars; a widget output reads "Loading widget..." anywhere but a live kernel.
+  stores text bars; a widget output reads "Loading widget..." anywhere but a live kernel;
+* **no language_info**: metadata without the kernel's ``language_info`` (``edgelab run``
+  stores it): JupyterLab adds it on opening, which marks the notebook modified.
 
 Web addresses (``https://...``) are not paths. Only outputs are scanned, never sources.
 """
@@ -78,6 +80,9 @@ def scan(path: str | Path) -> list[str]:
     except (OSError, ValueError) as err:
         return [f"{shown}: cannot read the notebook ({err})"]
     problems = []
+    if "version" not in nb.get("metadata", {}).get("language_info", {}):
+        problems.append(f"{shown}: metadata: no language_info: the kernel's language_info is "
+                        "missing (JupyterLab adds it on opening): re-execute with edgelab run")
     if nb.get("metadata", {}).get("widgets"):
         problems.append(f"{shown}: metadata: widget: stored widget state (execute headless: "
                         "EDGELAB_HEADLESS=1, as edgelab run does)")

@@ -172,7 +172,6 @@ def keras_callback(desc: str = "training", *, per: str = "batch", metrics=None,
             if self._bar is not None:
                 if self._bar.total and self._bar.n < self._bar.total:
                     self._bar.total = self._bar.n   # stopped early (EarlyStopping): not an error
-                self._bar.close()
-                self._bar = None
+                self._bar.close()      # kept: n, total and the postfix still tell the story
 
     return ProgressBar()

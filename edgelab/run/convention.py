@@ -13,7 +13,8 @@ Every notebook in ``notebooks/`` has, in order:
 
 Its metadata names the kernel ``make setup`` installs (:data:`KERNELSPEC`, the display name
 included): JupyterLab rewrites a differing kernelspec on opening, which marks the notebook
-modified and lets autosave change it.
+modified and lets autosave change it. (It also adds a missing ``language_info``, which
+``edgelab run`` stores and ``tools/scan_outputs.py`` checks.)
 
 ``python -m edgelab.run.convention stamp notebooks/*.ipynb`` rewrites badges, setup cells
 and the kernelspec from the single source here; ``check`` lists what a notebook gets wrong.

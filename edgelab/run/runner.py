@@ -120,6 +120,18 @@ def clean_metadata(nb) -> None:
     nb.metadata.pop("papermill", None)
 
 
+def _store_language_info(client, nb) -> None:
+    """Store the kernel's language_info, as JupyterLab does when it opens the notebook: a
+    notebook stored without it is marked modified the moment Lab opens it."""
+    try:
+        reply = client.wait_for_reply(client.kc.kernel_info())
+    except Exception:  # noqa: BLE001 - the metadata is a courtesy; the run goes on without it
+        return
+    info = (reply or {}).get("content", {}).get("language_info")
+    if info:
+        nb.metadata["language_info"] = info
+
+
 def execute_notebook(src: Path, dest: Path, *, cwd: Path, progress_bar: bool = True,
                      cell_timeout: int = planning.TIMEOUT_UNKNOWN_S) -> NotebookRun:
     """Execute ``src`` in a fresh kernel, write the executed notebook to ``dest``.
@@ -146,6 +158,7 @@ def execute_notebook(src: Path, dest: Path, *, cwd: Path, progress_bar: bool = T
     memory = _PeakMemory(None)
     try:
         with client.setup_kernel():
+            _store_language_info(client, nb)
             memory = _PeakMemory(_kernel_pid(client))
             with memory:
                 for index in code_cells:
