@@ -35,18 +35,21 @@ def notebooks(tmp_path):
     return out
 
 
-def test_a_measured_time_here_is_the_estimate_newest_first(notebooks):
-    rows = [row("run.01_demo.minutes", 2.0, time="2026-11-01T00:00:00+00:00"),
-            row("run.01_demo.minutes", 1.5),                        # newer: this one
+def test_a_measured_time_here_is_the_median_of_the_newest_runs(notebooks):
+    rows = [row("run.01_demo.minutes", 50.0, time="2026-10-01T00:00:00+00:00"),  # too old
+            row("run.01_demo.minutes", 2.0, time="2026-11-01T00:00:00+00:00"),
+            row("run.01_demo.minutes", 6.0, time="2026-11-20T00:00:00+00:00"),  # a busy day
+            row("run.01_demo.minutes", 1.5),
             row("run.01_demo.minutes", 9.0, hardware="another machine"),
             row("run.02_demo.minutes", 3.0)]
     plan = planning.make_plan(notebooks, "quick", rows=rows, hardware=CPU, accelerator=NONE)
     assert [(e.notebook, e.minutes, e.rough) for e in plan.estimates] == \
-        [("01_demo", 1.5, False), ("02_demo", 3.0, False)]
-    assert plan.total_minutes == 4.5 and plan.advice() == []
+        [("01_demo", 2.0, False), ("02_demo", 3.0, False)]   # median of 2.0, 6.0, 1.5
+    assert plan.total_minutes == 5.0 and plan.advice() == []
     text = plan.text()
     assert "profile quick (--profile quick was given)" in text
-    assert "01_demo" in text and "1.5 min" in text and "measured here 2026-11-24" in text
+    assert "measured here (median of 3 runs, newest 2026-11-24)" in text
+    assert "measured here (one run, newest 2026-11-24)" in text
 
 
 def test_the_other_profile_is_scaled_by_the_lessons_work_ratio(notebooks):
@@ -61,7 +64,12 @@ def test_the_other_profile_is_scaled_by_the_lessons_work_ratio(notebooks):
     one, two = plan.estimates
     assert one.minutes == pytest.approx(2.0 * mnist_ratio) and one.rough
     assert two.minutes == pytest.approx(2.0 * x_ratio) and two.rough
-    assert "scaled: the quick run here" in two.basis
+    assert "scaled: the whole quick run here" in two.basis and "upper bound" in two.basis
+    # with the longest cell known, only that cell (the main loop) is scaled
+    rows.append(row("run.02_demo.longest_cell_minutes", 1.5))
+    plan = planning.make_plan(notebooks, "full", rows=rows, hardware=CPU, accelerator=NONE)
+    assert plan.estimates[1].minutes == pytest.approx(0.5 + 1.5 * x_ratio)
+    assert "with its longest cell (1.5 min)" in plan.estimates[1].basis
 
 
 def test_over_an_hour_on_a_cpu_comes_with_advice_not_on_a_gpu(notebooks):

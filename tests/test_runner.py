@@ -127,6 +127,9 @@ def test_a_cell_over_its_time_limit_is_stopped_and_reported(tmp_path):
     status = json.loads((out / "status.json").read_text())["runs"][0]
     assert status["status"] == "timeout" and status["timeout_s"] == 3
     assert "TIMED OUT at cell 1" in (out / "report.html").read_text()
+    # what the kernel process prints goes to its log, not between the progress bars
+    assert (out / "logs" / "12_slow.kernel.log").is_file()
+    assert "IPKernelApp" not in proc.stderr
 
 
 def test_bad_arguments(tmp_path):

@@ -4,16 +4,18 @@
 and keeps an ETA while it goes. Every estimate comes from a figure **measured** earlier on
 this machine, never from a time written into the code:
 
-1. **measured here**: the newest ``run.<notebook>.minutes`` recorded on this machine (same
-   :func:`edgelab.core.machine.hardware_line`) in this profile. The rows come from the
+1. **measured here**: the ``run.<notebook>.minutes`` recorded on this machine (same
+   :func:`edgelab.core.machine.hardware_line`) in this profile: the median of the newest
+   :data:`RECENT_RUNS`, so one run on a busy machine does not set the next plan alone. The rows come from the
    committed ``benchmarks/results.jsonl`` and from this machine's own history
    (``$EDGELAB_HOME/history.jsonl``, or ``$EDGELAB_HISTORY``), to which every
    ``edgelab run`` adds the times it measured;
-2. **scaled from the other profile here**: the newest run of that notebook in the other
-   profile on this machine, times the ratio of the work the two profiles ask of the
-   lesson's main loop (:data:`WORK`: which sizes the work grows with, and how fast). Only
-   the sizes scale, the set-up time is scaled with them, so such a figure is rough and
-   says so;
+2. **scaled from the other profile here**: the run of that notebook in the other profile
+   on this machine, with its longest cell (the main loop, ``run.<notebook>.longest_cell_minutes``)
+   times the ratio of the work the two profiles ask of the lesson's main loop
+   (:data:`WORK`: which sizes the work grows with, and how fast) and the other cells as
+   they were. Without a longest-cell figure the whole run is scaled, an upper bound. Such
+   a figure is rough and says so;
 3. **scaled from another machine**: where nothing is recorded here, a ten-second
    calibration (:mod:`edgelab.run.calibrate`: training steps of a small CNN on this
    machine's default device) against the same calibration recorded on a machine that has
@@ -44,6 +46,7 @@ HOUR_ADVICE_MINUTES = 60        # a CPU estimate above this comes with advice
 TIMEOUT_MULTIPLE = 3            # a cell may take this many times its notebook's estimate
 TIMEOUT_FLOOR_S = 600           # ... but never less than this
 TIMEOUT_UNKNOWN_S = 4 * 3600    # the limit when there is no estimate at all
+RECENT_RUNS = 3                 # an estimate is the median of this many newest runs
 
 # lesson (its profiles.SIZES name) -> {size: exponent}: the work of the lesson's main loop
 # grows like the product of these sizes to these powers (pixels grow with the square of
@@ -198,9 +201,17 @@ def work_ratio(lesson: str, profile: str, other: str) -> float | None:
 
 
 def _newest(rows: Iterable[dict], key: str, profile: str, hardware: str) -> dict | None:
+    """The newest row of ``key``, its value replaced by the median of the newest
+    RECENT_RUNS rows and ``runs`` added (how many went into it); None if there is none."""
+    import statistics
+
     found = [r for r in rows if r.get("key") == key and r.get("profile") == profile
              and r.get("hardware") == hardware and isinstance(r.get("value"), (int, float))]
-    return max(found, key=lambda r: r.get("time", "")) if found else None
+    recent = sorted(found, key=lambda r: r.get("time", ""))[-RECENT_RUNS:]
+    if not recent:
+        return None
+    return {**recent[-1], "value": statistics.median(r["value"] for r in recent),
+            "runs": len(recent)}
 
 
 def _estimate_on(rows: list[dict], stem: str, lessons: list[str], profile: str,
@@ -209,18 +220,27 @@ def _estimate_on(rows: list[dict], stem: str, lessons: list[str], profile: str,
     key = f"run.{stem}.minutes"
     row = _newest(rows, key, profile, hardware)
     if row is not None:
-        return float(row["value"]), f"measured here {row.get('time', '')[:10]}", False
+        how = f"median of {row['runs']} runs" if row["runs"] > 1 else "one run"
+        return float(row["value"]), f"measured here ({how}, newest {row.get('time', '')[:10]})", False
     other = "quick" if profile == "full" else "full"
     row = _newest(rows, key, other, hardware)
     if row is None:
         return None
+    longest = _newest(rows, f"run.{stem}.longest_cell_minutes", other, hardware)
     for lesson in lessons:
         ratio = work_ratio(lesson, profile, other)
-        if ratio is not None:
-            work = " x ".join(f"{k}^{p:g}" if p != 1 else k for k, p in WORK[lesson].items())
-            return (float(row["value"]) * ratio,
-                    f"scaled: the {other} run here ({duration(float(row['value']))}) x "
-                    f"{ratio:,.3g}, the ratio of {lesson}'s {work}", True)
+        if ratio is None:
+            continue
+        work = " x ".join(f"{k}^{p:g}" if p != 1 else k for k, p in WORK[lesson].items())
+        total = float(row["value"])
+        if longest is not None and 0 < float(longest["value"]) <= total:
+            main = float(longest["value"])
+            return (total - main + main * ratio,
+                    f"scaled: the {other} run here ({duration(total)}) with its longest cell "
+                    f"({duration(main)}) x {ratio:,.3g}, the ratio of {lesson}'s {work}", True)
+        return (total * ratio,
+                f"scaled: the whole {other} run here ({duration(total)}) x {ratio:,.3g}, the "
+                f"ratio of {lesson}'s {work} (an upper bound: set-up time is scaled too)", True)
     return None
 
 

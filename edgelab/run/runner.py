@@ -22,6 +22,7 @@ The output folder gets::
     outputs/                  what the notebooks wrote (EDGELAB_OUT): models, logs, figures
     results.jsonl             every figure the notebooks recorded (EDGELAB_RESULTS)
     status.json               per-notebook status, time and memory (used by --resume)
+    logs/NN_name.kernel.log   what each kernel process printed itself (C++ logs, notices)
     report.md, report.html    the summary a person reads (the HTML one opens from disk)
 
 A failing notebook is reported with its failing cell and the run goes on with the next
@@ -133,11 +134,14 @@ def _store_language_info(client, nb) -> None:
 
 
 def execute_notebook(src: Path, dest: Path, *, cwd: Path, progress_bar: bool = True,
-                     cell_timeout: int = planning.TIMEOUT_UNKNOWN_S) -> NotebookRun:
+                     cell_timeout: int = planning.TIMEOUT_UNKNOWN_S,
+                     kernel_log: Path | None = None) -> NotebookRun:
     """Execute ``src`` in a fresh kernel, write the executed notebook to ``dest``.
 
     A cell that runs longer than ``cell_timeout`` seconds is stopped and the notebook is
-    reported as ``timeout`` (not ``failed``), with the limit.
+    reported as ``timeout`` (not ``failed``), with the limit. ``kernel_log``: a file for
+    what the kernel process itself prints (TensorFlow's C++ log, ipykernel's notices),
+    which otherwise lands in the terminal between the progress bars.
     """
     import nbformat
     from nbclient import NotebookClient
@@ -156,8 +160,12 @@ def execute_notebook(src: Path, dest: Path, *, cwd: Path, progress_bar: bool = T
     bar = progress.bar(total=len(code_cells), desc=src.stem, unit="cell",
                        disable=not progress_bar, leave=True, dynamic_ncols=True)
     memory = _PeakMemory(None)
+    log = None
+    if kernel_log is not None:
+        kernel_log.parent.mkdir(parents=True, exist_ok=True)
+        log = open(kernel_log, "w", encoding="utf-8")
     try:
-        with client.setup_kernel():
+        with client.setup_kernel(**({"stdout": log, "stderr": log} if log else {})):
             _store_language_info(client, nb)
             memory = _PeakMemory(_kernel_pid(client))
             with memory:
@@ -184,6 +192,10 @@ def execute_notebook(src: Path, dest: Path, *, cwd: Path, progress_bar: bool = T
         run.status, run.error = "failed", f"{type(err).__name__}: {err}"[:500]
     finally:
         bar.close()
+        if log is not None:
+            log.close()
+    if run.status != "ok" and kernel_log is not None and kernel_log.stat().st_size:
+        run.error += f" (kernel log: {kernel_log.name})"
     run.seconds = round(time.perf_counter() - start, 1)
     run.peak_rss_mb = round(memory.peak / 2**20, 1)
     clean_metadata(nb)
@@ -282,7 +294,8 @@ def run(notebooks: list[Path], *, profile: str, out: Path, resume: bool = False,
         _say(f"[{number}/{len(notebooks)}] {nb_path.name}{expected}; cell time limit {rule}")
         os.environ[results.NOTEBOOK_VAR] = nb_path.stem
         r = execute_notebook(nb_path.resolve(), dest, cwd=nb_path.resolve().parent,
-                             progress_bar=progress_bar, cell_timeout=limit)
+                             progress_bar=progress_bar, cell_timeout=limit,
+                             kernel_log=out / "logs" / f"{nb_path.stem}.kernel.log")
         r.estimate_minutes = None if estimate is None else estimate.minutes
         r.timeout_rule = rule
         runs.append(r)
@@ -294,6 +307,11 @@ def run(notebooks: list[Path], *, profile: str, out: Path, resume: bool = False,
                            source="edgelab run")
             results.record(f"run.{nb_path.stem}.peak_memory", r.peak_rss_mb, "MB",
                            source="edgelab run")
+            if r.cell_seconds:   # the main loop: what a change of profile scales (see plan)
+                cell, seconds = max(r.cell_seconds, key=lambda c: c[1])
+                results.record(f"run.{nb_path.stem}.longest_cell_minutes",
+                               round(seconds / 60, 3), "min", note=f"cell {cell}",
+                               source="edgelab run")
             planning.remember(results.load(results.results_file())[rows_before:])
         state = "ok" if r.status == "ok" else reporting.status_text(r, markdown=False)
         _say(f"[{number}/{len(notebooks)}] {nb_path.name}: {state} ({r.seconds / 60:.1f} min, "
