@@ -91,7 +91,7 @@ def test_make_lab_kernels_get_the_profile_and_the_venv_on_path(tmp_path):
         import psutil
 
         lab = [p for p in psutil.Process(server.pid).children(recursive=True)
-               if any("jupyter" in part for part in p.cmdline())]
+               if any(part.endswith(("/jupyter", "/jupyter-lab")) for part in p.cmdline()[:2])]
         assert lab, "no jupyter process under make lab"
         as_root = hasattr(os, "getuid") and os.getuid() == 0
         assert ("--allow-root" in lab[0].cmdline()) == as_root, lab[0].cmdline()
