@@ -1,6 +1,7 @@
 # edgelab: the two commands from the README, and the development targets behind them.
 #
-#   make curriculum   set up, then run every notebook headless (PROFILE=full by default)
+#   make curriculum   set up, then run every notebook headless (the profile fits the machine:
+#                     full with a GPU or TPU, quick without; PROFILE=quick|full chooses)
 #   make test         set up, then run every test (unit tests + notebooks under nbval, quick
 #                     profile) at both ends of the supported range: test-pinned, test-colab
 #   make test-repeat  the unit tests N times (N=3), each round in a new shuffled order and seed
@@ -8,15 +9,18 @@
 PYTHON   ?= python3
 VENV     ?= .venv
 PY       := $(VENV)/bin/python
-PROFILE  ?= full
-OUT      ?= runs/$(PROFILE)
+# Empty: edgelab decides (full with an accelerator, quick without). PROFILE=full forces it.
+PROFILE  ?=
+OUT      ?=
 STAMP    := $(VENV)/.edgelab-installed
+# Notebooks executed without a front end show text progress bars, not widgets.
+HEADLESS := EDGELAB_HEADLESS=1
 # Tests run in the quick profile and write into a fresh folder, so a model left over
 # from an earlier run can never make a notebook pass.
 TEST_OUT := build/test-outputs
 PYTEST_ARGS ?=
 
-.PHONY: setup curriculum test test-pinned test-replicas test-repeat unit notebooks-test notebooks bench readme record-run lab constraints clean
+.PHONY: setup curriculum test test-pinned test-replicas test-repeat unit notebooks-test notebooks bench readme record-run lab browser constraints clean
 .PHONY: colab-setup test-colab
 
 setup: $(STAMP)
@@ -28,7 +32,7 @@ $(STAMP): pyproject.toml constraints.txt tools/install.sh
 	touch $(STAMP)
 
 curriculum: setup
-	$(VENV)/bin/edgelab run --profile $(PROFILE) --out $(OUT)
+	$(VENV)/bin/edgelab run $(if $(PROFILE),--profile $(PROFILE)) $(if $(OUT),--out $(OUT))
 
 # Both ends of the supported range, one after the other, each stage timed.
 test:
@@ -42,17 +46,17 @@ test:
 # default): nbval must run each notebook's cells in order and the notebooks in curriculum
 # order (later ones load earlier models), and a CI failure should replay from the log alone.
 # Order independence is test-repeat's job.
-test-pinned: setup
+test-pinned: setup browser
 	@$(PY) tools/colab_replica.py versions --python $(PY)
 	rm -rf $(TEST_OUT)
-	EDGELAB_PROFILE=quick EDGELAB_OUT=$(CURDIR)/$(TEST_OUT) $(PY) -m pytest tests notebooks \
+	$(HEADLESS) EDGELAB_PROFILE=quick EDGELAB_OUT=$(CURDIR)/$(TEST_OUT) $(PY) -m pytest tests notebooks \
 	  --nbval-lax --sanitize-with tests/nbval_sanitize.cfg -p no:randomly $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory test-replicas
 
 # Notebook 01 (quick) with EDGELAB_SIMULATE_DEVICES=2, on TensorFlow and on JAX: two
 # replicas must train and reach the quick accuracy goal (tests/replicas_check.py).
 test-replicas: setup
-	$(PY) -m pytest tests/replicas_check.py -p no:randomly $(PYTEST_ARGS)
+	$(HEADLESS) $(PY) -m pytest tests/replicas_check.py -p no:randomly $(PYTEST_ARGS)
 
 # ---- the bottom end: a replica of Google Colab's stack (tools/colab_replica.sh) ----------
 # Python 3.13 with Colab's TensorFlow, Keras, NumPy, OpenCV, Jupyter kernel and the rest, at
@@ -68,12 +72,14 @@ COLAB_STAMP  := $(COLAB_VENV)/.edgelab-colab-replica
 # slow ones whose third-party part the replica's notebooks already exercise and whose own
 # logic (edgelab's, not the stack's) the pinned stage tests: the runner on two real notebooks
 # (nbval runs all seven), Hub fine-tuning and build caching (notebook 05 builds and
-# fine-tunes), Xception's train-save-load (notebook 02 trains).
+# fine-tunes), Xception's train-save-load (notebook 02 trains). The JupyterLab tests (make lab,
+# the browser) run only in the pinned stage: Colab has its own front end, not JupyterLab.
 COLAB_DESELECT := \
   --deselect tests/test_runner.py::test_run_two_real_notebooks \
   --deselect tests/test_hub.py::test_keras_layer_fine_tuning_and_saving_in_tf_keras \
   --deselect tests/test_hub.py::test_builds_are_cached_rebuilt_when_stale_and_atomic \
-  --deselect tests/test_xception.py::test_load_or_train_trains_saves_then_loads
+  --deselect tests/test_xception.py::test_load_or_train_trains_saves_then_loads \
+  --deselect tests/test_lab_browser.py --deselect tests/test_make_lab.py
 
 colab-setup: $(COLAB_STAMP)
 
@@ -89,25 +95,25 @@ test-colab: colab-setup
 	@$(COLAB_VENV)/bin/python tools/colab_replica.py versions --python $(COLAB_VENV)/bin/python
 	rm -rf $(TEST_OUT)-colab
 	@if $(COLAB_VENV)/bin/python -c "import torch" 2>/dev/null; then :; else echo "$(NO_TORCH_REASON)"; fi
-	PYDEVD_DISABLE_FILE_VALIDATION=1 EDGELAB_PROFILE=quick EDGELAB_OUT=$(CURDIR)/$(TEST_OUT)-colab \
+	$(HEADLESS) PYDEVD_DISABLE_FILE_VALIDATION=1 EDGELAB_PROFILE=quick EDGELAB_OUT=$(CURDIR)/$(TEST_OUT)-colab \
 	  $(COLAB_VENV)/bin/python -m pytest \
 	  tests notebooks $(COLAB_DESELECT) \
 	  $$($(COLAB_VENV)/bin/python -c "import torch" 2>/dev/null || echo --ignore=notebooks/08_pytorch_to_edge.ipynb) \
 	  --nbval-lax --sanitize-with tests/nbval_sanitize.cfg -p no:randomly $(PYTEST_ARGS)
 
-unit: setup
-	EDGELAB_PROFILE=quick $(PY) -m pytest tests $(PYTEST_ARGS)
+unit: setup browser
+	$(HEADLESS) EDGELAB_PROFILE=quick $(PY) -m pytest tests $(PYTEST_ARGS)
 
 # The unit tests N times, each round in a new order shuffled by pytest-randomly, which also
 # reseeds random, NumPy (and, through tests/conftest.py, TensorFlow) per test from the round's
 # seed; stops at the first failing round. Each round prints its seed; replay one with
 #   EDGELAB_PROFILE=quick .venv/bin/python -m pytest tests -p randomly --randomly-seed=SEED
 N ?= 3
-test-repeat: setup
+test-repeat: setup browser
 	@for round in $$(seq 1 $(N)); do \
 	  seed=$$($(PY) -c 'import random; print(random.SystemRandom().getrandbits(32))'); \
 	  echo "test-repeat: round $$round/$(N), --randomly-seed=$$seed"; \
-	  EDGELAB_PROFILE=quick $(PY) -m pytest tests -p randomly --randomly-seed=$$seed \
+	  $(HEADLESS) EDGELAB_PROFILE=quick $(PY) -m pytest tests -p randomly --randomly-seed=$$seed \
 	    $(PYTEST_ARGS) || { echo "test-repeat: round $$round/$(N) FAILED;" \
 	    "replay it with: EDGELAB_PROFILE=quick $(PY) -m pytest tests -p randomly" \
 	    "--randomly-seed=$$seed"; exit 1; }; \
@@ -115,7 +121,7 @@ test-repeat: setup
 
 notebooks-test: setup
 	rm -rf $(TEST_OUT)
-	EDGELAB_PROFILE=quick EDGELAB_OUT=$(CURDIR)/$(TEST_OUT) $(PY) -m pytest notebooks \
+	$(HEADLESS) EDGELAB_PROFILE=quick EDGELAB_OUT=$(CURDIR)/$(TEST_OUT) $(PY) -m pytest notebooks \
 	  --nbval-lax --sanitize-with tests/nbval_sanitize.cfg $(PYTEST_ARGS)
 
 # Re-execute notebooks in place in the quick profile (the outputs that get committed).
@@ -129,14 +135,28 @@ bench: setup
 
 readme: setup
 	$(VENV)/bin/edgelab results --readme README.md benchmarks/results.jsonl
+	$(PY) -m edgelab.run.cli --readme README.md
 
 # Keep a curriculum run's figures (accuracies, minutes) with the benchmarks' ones, so the
 # README table shows them: make record-run OUT=runs/quick && make readme
 record-run: setup
-	$(VENV)/bin/edgelab results benchmarks/results.jsonl --add $(OUT)/results.jsonl
+	$(VENV)/bin/edgelab results benchmarks/results.jsonl --add $(or $(OUT),runs/quick)/results.jsonl
 
+# JupyterLab with the venv's bin first on PATH (for %tensorboard and Lab's terminals), the
+# profile passed to every kernel (make lab PROFILE=quick), and --allow-root only as root.
+# LAB_ARGS="--port 8890 --no-browser" adds options.
+LAB_ARGS ?=
 lab: setup
-	$(VENV)/bin/jupyter lab notebooks
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(if $(PROFILE),EDGELAB_PROFILE=$(PROFILE)) \
+	  $(VENV)/bin/jupyter lab notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_ARGS)
+
+# The browser test (tests/test_lab_browser.py) drives Debian's Chromium; install it if missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || { \
+	  echo "installing Debian's chromium for the JupyterLab browser test"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 constraints:
 	$(PY) -m pip freeze --exclude-editable | grep -vi '^edgelab' > constraints.new

@@ -7,7 +7,9 @@
 
 It keeps TensorFlow's C++ and Python log chatter out of cell outputs (that would make
 notebooks noisy for people and flaky under nbval), seeds every generator, and tells the
-reader which profile is running and where outputs go.
+reader which profile is running, why (``EDGELAB_PROFILE``, or the machine: ``full`` with a
+GPU or TPU, ``quick`` without; see :func:`edgelab.core.profiles.choice`), how to choose
+the other one, and where outputs go.
 """
 
 from __future__ import annotations
@@ -80,10 +82,15 @@ def start(lesson: str, *, tensorflow: bool = True, seed: int = DEFAULT_SEED,
     os.environ.setdefault(results.NOTEBOOK_VAR, lesson)
     seed_everything(seed, tensorflow=tensorflow)
     _matplotlib_defaults()
-    lab = Lab(lesson=lesson, profile=profiles.current(), seed=seed, out=paths.lesson_dir(lesson))
+    chosen = profiles.choice()
+    lab = Lab(lesson=lesson, profile=chosen.profile, seed=seed, out=paths.lesson_dir(lesson))
     if banner:
         note = "the real lesson" if lab.profile == "full" else "small sizes for CI and a first look"
+        other = "quick" if lab.profile == "full" else "full"
         print(f"edgelab {VERSION} | profile: {lab.profile} ({note}) | seed {seed}\n"
+              f"why {lab.profile}: {chosen.reason}\n"
+              f"for the {other} profile: run %env {profiles.ENV_VAR}={other} and then this "
+              f"cell again, or start Jupyter with make lab PROFILE={other}\n"
               f"outputs: {paths.shown(lab.out)}")
     return lab
 

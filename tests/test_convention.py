@@ -125,3 +125,28 @@ def test_setup_cell_stops_when_the_install_fails_and_recovers_a_broken_clone(tmp
     assert "CELL 0 failed" in out and installs == 1, out
     assert "edgelab setup failed: tools/install.sh --colab exited with 3" in out, out
     assert "Traceback" not in out, out
+
+
+def test_kernelspec_is_the_installed_one_and_stamp_fixes_it(tmp_path):
+    import json
+
+    copy = tmp_path / NOTEBOOKS[0].name
+    shutil.copy(NOTEBOOKS[0], copy)
+    nb = nbformat.read(copy, as_version=4)
+    nb.metadata["kernelspec"]["display_name"] = "Python 3"    # what Lab would rewrite on opening
+    nbformat.write(nb, copy)
+    assert any("kernelspec" in p for p in convention.check(copy))
+    assert convention.stamp(copy)
+    assert convention.check(copy) == []
+    assert json.loads(copy.read_text())["metadata"]["kernelspec"] == convention.KERNELSPEC
+
+
+def test_kernelspec_matches_what_make_setup_installs():
+    import json
+    import sys
+
+    installed = Path(sys.prefix) / "share" / "jupyter" / "kernels" / "python3" / "kernel.json"
+    assert installed.is_file(), f"{installed}: run make setup (it installs the python3 kernel)"
+    spec = json.loads(installed.read_text())
+    assert spec["display_name"] == convention.KERNELSPEC["display_name"]
+    assert spec["language"] == convention.KERNELSPEC["language"]

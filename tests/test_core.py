@@ -16,11 +16,39 @@ from edgelab.run.cli import main as cli_main
 
 # --------------------------------------------------------------------------- profiles
 
-def test_default_profile_is_full(monkeypatch):
-    monkeypatch.delenv("EDGELAB_PROFILE", raising=False)
-    assert profiles.current() == "full"
+def test_profile_variable_wins_and_is_normalised(monkeypatch):
     monkeypatch.setenv("EDGELAB_PROFILE", " Quick ")
     assert profiles.current() == "quick" and profiles.is_quick()
+    monkeypatch.setenv("EDGELAB_PROFILE", "full")
+    assert profiles.current() == "full"
+
+
+def test_without_the_variable_the_machine_decides():
+    gpu = profiles.choice(environ={}, accelerator=("NVIDIA H200", "nvidia-smi"))
+    assert gpu.profile == "full" and "NVIDIA H200" in gpu.reason and "nvidia-smi" in gpu.reason
+    assert "--profile quick" in gpu.override
+    tpu = profiles.choice(environ={}, accelerator=("TPU", "TPU_NAME"))
+    assert tpu.profile == "full" and "TPU" in tpu.reason
+    cpu = profiles.choice(environ={}, accelerator=("none", "no nvidia-smi GPU"))
+    assert cpu.profile == "quick" and "no GPU or TPU" in cpu.reason
+    assert "--profile full" in cpu.override and "EDGELAB_PROFILE=full" in cpu.override
+
+
+def test_an_explicit_full_on_a_cpu_is_honoured():
+    chosen = profiles.choice(environ={"EDGELAB_PROFILE": "full"}, accelerator=("none", "-"))
+    assert chosen.profile == "full" and chosen.reason == "EDGELAB_PROFILE=full is set"
+    # edgelab run tells its kernels why it chose the profile it exports
+    told = profiles.choice(environ={"EDGELAB_PROFILE": "quick",
+                                    "EDGELAB_PROFILE_REASON": "chosen by edgelab run: no GPU"},
+                           accelerator=("NVIDIA A100", "nvidia-smi"))
+    assert told == ("quick", "chosen by edgelab run: no GPU", told.override)
+
+
+def test_this_machine_has_no_accelerator_so_quick_is_the_default(monkeypatch):
+    monkeypatch.delenv("EDGELAB_PROFILE", raising=False)
+    if machine.accelerator()[0] != "none":
+        pytest.skip(f"this machine has an accelerator: {machine.accelerator()}")
+    assert profiles.current() == "quick"
 
 
 def test_bad_profile_names_variable_and_choices(monkeypatch):
@@ -158,10 +186,12 @@ def test_cli_data_list_and_fetch(home, mirror, monkeypatch, capsys):
     assert cli_main(["data", "fetch", "sample_images", "--quiet"]) == 0
     assert "sample_images: 3/3 files verified" in capsys.readouterr().out
     assert cli_main(["data", "fetch", "nosuch"]) == 2
-    assert "unknown dataset 'nosuch'" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert captured.out == "" and "unknown dataset 'nosuch'" in captured.err
     monkeypatch.delenv("EDGELAB_MIRROR")
     assert cli_main(["data", "fetch", "mnist", "--quiet"]) == 1
-    assert "EDGELAB_MIRROR" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "mnist FAILED" in captured.err and "EDGELAB_MIRROR" in captured.err
 
 
 def test_python_dash_m_and_console_script():

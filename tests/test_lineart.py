@@ -298,7 +298,7 @@ def test_cli_single_file_and_bad_arguments(folder, tmp_path, capsys):
     assert "kernel must be an odd integer" in capsys.readouterr().err
     assert cli_main(["lineart", str(folder), str(tmp_path / "x"), "--mode", "gray",
                      "--threshold", "9"]) == 2
-    assert cli_main(["lineart", str(tmp_path / "missing"), str(tmp_path / "x")]) == 1
+    assert cli_main(["lineart", str(tmp_path / "missing"), str(tmp_path / "x")]) == 2   # a bad argument
     assert "no such file or folder" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
 

@@ -7,10 +7,42 @@ accelerator (``nvidia-smi`` when present, a TPU device file) without importing T
 
 from __future__ import annotations
 
+import functools
 import glob
 import os
 import platform
+import subprocess
 from typing import Any
+
+
+TPU_VARS = ("TPU_NAME", "COLAB_TPU_ADDR", "TPU_ADDRESS", "TPU_ACCELERATOR_TYPE")
+
+
+@functools.lru_cache(maxsize=1)
+def _probe_accelerator() -> tuple[str, str]:
+    gpus = os.environ.get("EDGELAB_GPU_NAME", "").strip()  # set by whoever knows better
+    if gpus:
+        return gpus, "EDGELAB_GPU_NAME"
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=5)
+        gpus = ", ".join(x.strip() for x in out.stdout.splitlines() if x.strip())
+    except (OSError, subprocess.SubprocessError):
+        gpus = ""
+    if gpus:
+        return gpus, "nvidia-smi"
+    named = [v for v in TPU_VARS if os.environ.get(v)]
+    if named:
+        return "TPU", named[0]
+    if glob.glob("/dev/accel*"):
+        return "TPU", "/dev/accel*"
+    return "none", "no nvidia-smi GPU, no TPU device or TPU variable"
+
+
+def accelerator() -> tuple[str, str]:
+    """``(name, how it was found)``: e.g. ``("NVIDIA H200", "nvidia-smi")``, ``("TPU",
+    "TPU_NAME")``, or ``("none", ...)``. Probed once per process, without TensorFlow."""
+    return _probe_accelerator()
 
 
 def hardware() -> dict[str, Any]:
@@ -24,17 +56,7 @@ def hardware() -> dict[str, Any]:
                     break
     except OSError:
         info["cpu"] = platform.processor() or "unknown"
-    gpus = os.environ.get("EDGELAB_GPU_NAME")  # set by the runner when it knows better
-    if not gpus:
-        try:
-            import subprocess
-
-            out = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
-                                 capture_output=True, text=True, timeout=5)
-            gpus = ", ".join(x.strip() for x in out.stdout.splitlines() if x.strip())
-        except (OSError, subprocess.SubprocessError):
-            gpus = ""
-    info["accelerator"] = gpus or ("TPU" if glob.glob("/dev/accel*") else "none")
+    info["accelerator"] = accelerator()[0]
     return info
 
 

@@ -2,25 +2,32 @@
 
 Every notebook runs the same code in two profiles:
 
-* ``full`` (the default for people): the real lesson, sized for a GPU or TPU.
-* ``quick`` (CI and a first look on a laptop): the same steps on smaller sizes, a few
-  minutes a notebook on two CPU cores.
+* ``full``: the real lesson, sized for a GPU or TPU (hours of training on a laptop CPU);
+* ``quick``: the same steps on smaller sizes, a few minutes a notebook on two CPU cores.
 
-Choose with the environment variable ``EDGELAB_PROFILE`` (``quick`` or ``full``) before
-starting Jupyter, or per run with ``edgelab run --profile quick``. Notebooks never hold a
-size of their own: they ask for it by name, e.g. ``sizes("mnist").epochs``, so changing a
-lesson's scale means editing the table below and nothing else.
+Which one runs: ``$EDGELAB_PROFILE`` (``quick`` or ``full``) when it is set, always, also
+``full`` on a CPU; otherwise the machine decides: ``full`` when it has an accelerator (an
+NVIDIA GPU that ``nvidia-smi`` lists, or a TPU), ``quick`` when it has none.
+:func:`choice` says which and why; ``edgelab run`` and the notebook banner print it.
+Set the variable before starting Jupyter (``make lab PROFILE=full``), in a Colab cell
+(``%env EDGELAB_PROFILE=full`` before ``edgelab.notebook.start``), or per run with
+``edgelab run --profile full``.
+
+Notebooks never hold a size of their own: they ask for it by name, e.g.
+``sizes("mnist").epochs``, so changing a lesson's scale means editing the table below and
+nothing else.
 """
 
 from __future__ import annotations
 
 import os
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 PROFILES = ("quick", "full")
-DEFAULT_PROFILE = "full"
 ENV_VAR = "EDGELAB_PROFILE"
+# Set by ``edgelab run`` for the kernels it starts: why it chose the profile it exports.
+REASON_VAR = "EDGELAB_PROFILE_REASON"
 
 # lesson -> profile -> name -> value. Keep the two profiles' keys identical: a test checks it.
 SIZES: dict[str, dict[str, dict[str, Any]]] = {
@@ -110,15 +117,53 @@ class ProfileError(ValueError):
     """An unknown profile or lesson name, with the valid choices in the message."""
 
 
+class Choice(NamedTuple):
+    """The active profile, why it is the one, and how to choose the other."""
+
+    profile: str
+    reason: str
+    override: str
+
+
+def _override_hint(profile: str) -> str:
+    other = "full" if profile == "quick" else "quick"
+    return (f"for the {other} profile: --profile {other} (edgelab run), PROFILE={other} (make), "
+            f"or {ENV_VAR}={other}")
+
+
+def choice(*, environ: Mapping[str, str] | None = None,
+           accelerator: tuple[str, str] | None = None) -> Choice:
+    """Which profile runs here, and why (see the module docstring).
+
+    ``environ`` and ``accelerator`` (``(name, how found)``, as
+    :func:`edgelab.core.machine.accelerator` returns) stand in for this process's
+    environment and machine, for tests.
+    """
+    env = os.environ if environ is None else environ
+    raw = env.get(ENV_VAR, "")
+    value = raw.strip().lower()
+    if value:
+        if value not in PROFILES:
+            raise ProfileError(
+                f"{ENV_VAR}={raw!r} is not a profile; set it to one of {', '.join(PROFILES)} "
+                "(or unset it to let the machine decide).")
+        reason = env.get(REASON_VAR, "").strip() or f"{ENV_VAR}={value} is set"
+        return Choice(value, reason, _override_hint(value))
+    if accelerator is None:
+        from edgelab.core import machine
+
+        accelerator = machine.accelerator()
+    name, found_by = accelerator
+    if name and name != "none":
+        return Choice("full", f"accelerator found: {name} ({found_by})", _override_hint("full"))
+    return Choice("quick", "no GPU or TPU found, and the full profile trains for hours on a CPU",
+                  _override_hint("quick"))
+
+
 def current() -> str:
-    """The active profile: ``$EDGELAB_PROFILE`` if set, else ``full``."""
-    value = os.environ.get(ENV_VAR, "").strip().lower() or DEFAULT_PROFILE
-    if value not in PROFILES:
-        raise ProfileError(
-            f"{ENV_VAR}={os.environ.get(ENV_VAR)!r} is not a profile; "
-            f"set it to one of {', '.join(PROFILES)} (or unset it for {DEFAULT_PROFILE!r})."
-        )
-    return value
+    """The active profile: ``$EDGELAB_PROFILE`` if set, else ``full`` with an accelerator
+    and ``quick`` without one (:func:`choice` says why)."""
+    return choice().profile
 
 
 def is_quick() -> bool:

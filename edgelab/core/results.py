@@ -206,10 +206,24 @@ def update_readme(readme: str | os.PathLike, rows: Iterable[dict]) -> bool:
     return True
 
 
+RESULTS_EXAMPLES = """examples:
+  edgelab results                              the figures in benchmarks/results.jsonl
+  edgelab results runs/quick/results.jsonl     the figures one run recorded
+  edgelab results --readme                     regenerate README.md's results table
+  edgelab results --add runs/quick/results.jsonl   keep a run's figures with the benchmarks'"""
+
+
 def register(subparsers) -> None:
     """``edgelab results``: show a results file, or regenerate the README table."""
-    p = subparsers.add_parser("results", help="show recorded figures or update the README table")
-    p.add_argument("files", nargs="*", help="results files (default: benchmarks/results.jsonl)")
+    import argparse
+
+    p = subparsers.add_parser(
+        "results", help="show recorded figures or update the README table",
+        description="Show the newest figure per key and profile of results files, append a "
+                    "run's figures to them (--add), or regenerate the README's table.",
+        epilog=RESULTS_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("files", nargs="*", metavar="FILE",
+                   help="results files (default: benchmarks/results.jsonl of the checkout)")
     p.add_argument("--readme", metavar="README", nargs="?", const="README.md",
                    help="rewrite the results table in README (default README.md)")
     p.add_argument("--add", metavar="RUN_RESULTS", nargs="+",
@@ -217,15 +231,46 @@ def register(subparsers) -> None:
     p.set_defaults(func=_cli)
 
 
+def _fail(message: str) -> int:
+    import sys
+
+    print(f"edgelab results: {message}", file=sys.stderr)
+    return 1
+
+
 def _cli(args) -> int:
-    files = args.files or ["benchmarks/results.jsonl"]
-    if args.add:
-        for target in files:
-            print(f"{target}: {add_rows(target, args.add)} rows added")
-    rows = [r for f in files for r in load(f)]
-    if args.readme:
-        changed = update_readme(args.readme, rows)
-        print(f"{args.readme}: results table {'updated' if changed else 'already up to date'}")
+    if args.files:
+        files = [Path(f) for f in args.files]
     else:
-        print(markdown_table(rows))
+        root = paths.project_root()
+        default = (root or Path.cwd()) / "benchmarks" / "results.jsonl"
+        if not default.is_file():
+            return _fail("no results file given and no benchmarks/results.jsonl here; pass "
+                         "one, e.g. edgelab results runs/quick/results.jsonl")
+        files = [default]
+    if not args.add:
+        missing = [str(f) for f in files if not f.is_file()]
+        if missing:
+            return _fail(f"no such results file: {', '.join(missing)} (a run writes one as "
+                         "<run folder>/results.jsonl)")
+    else:
+        missing = [f for f in args.add if not Path(f).is_file()]
+        if missing:
+            return _fail(f"--add {missing[0]}: no such file (give a run's results.jsonl)")
+    try:
+        if args.add:
+            for target in files:
+                print(f"{target}: {add_rows(target, args.add)} rows added")
+        rows = [r for f in files for r in load(f)]
+        if args.readme:
+            if not Path(args.readme).is_file():
+                return _fail(f"--readme {args.readme}: no such file (give the README to update)")
+            changed = update_readme(args.readme, rows)
+            print(f"{args.readme}: results table {'updated' if changed else 'already up to date'}")
+        else:
+            if not rows:
+                return _fail(f"{', '.join(map(str, files))}: no figures recorded in it yet")
+            print(markdown_table(rows))
+    except ValueError as err:
+        return _fail(str(err).splitlines()[0])
     return 0

@@ -291,7 +291,7 @@ def fetch(name: str, *, progress: bool = True) -> list[Path]:
         # Copies from a local mirror take a second or two: no bar (and no stray stderr in
         # notebook cells); downloads get one bar for the whole dataset.
         if progress and len(missing) > 1 and not local_mirror:
-            from tqdm import tqdm
+            from edgelab.core.progress import bar as tqdm
 
             bar = tqdm(total=len(missing), desc=f"fetching {name}", unit="file")
         failed: list[tuple[RemoteFile, DataError]] = []

@@ -1009,13 +1009,23 @@ def read(source: str | os.PathLike | bytes) -> TFLiteFile:
 
 # --------------------------------------------------------------------------- CLI
 
+INSPECT_EXAMPLES = """examples:
+  edgelab inspect model.tflite                       summary and layer table
+  edgelab inspect model.tflite --json                flatc-style JSON on stdout
+  edgelab inspect model.tflite --json model.json     JSON into a file (and the table)
+  edgelab inspect model.tflite --png graph.png       the op graph as a picture (.png, .svg)"""
+
+
 def register(subparsers) -> None:
     """``edgelab inspect MODEL.tflite [--json [FILE]] [--dot FILE] [--png FILE] [--svg FILE]``."""
+    import argparse
+
     p = subparsers.add_parser(
         "inspect", help="show the layers, quantization and op graph of a .tflite model",
         description="Parse a .tflite FlatBuffer: summary and layer table (default), flatc-style "
-                    "JSON, Graphviz DOT, or a drawing (Graphviz if installed, else matplotlib).")
-    p.add_argument("model", help="the .tflite file")
+                    "JSON, Graphviz DOT, or a drawing (Graphviz if installed, else matplotlib).",
+        epilog=INSPECT_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("model", nargs="?", metavar="MODEL", help="the .tflite file")
     p.add_argument("--json", nargs="?", const="-", metavar="FILE",
                    help="write flatc-style JSON to FILE (or to stdout, instead of the table, "
                         "with no FILE)")
@@ -1027,11 +1037,52 @@ def register(subparsers) -> None:
     p.set_defaults(func=_cli)
 
 
+def _output_problem(option: str, value: str, suffixes: tuple[str, ...]) -> str | None:
+    """Why ``value`` cannot be the output file of ``option`` (None: it can). ``suffixes``:
+    the file name endings allowed, the first one in the example of the fix."""
+    path = Path(value)
+    example = f"{path.stem or 'model'}{suffixes[0]}"
+    if value.endswith(("/", os.sep)) or path.is_dir():
+        return (f"{option} {value}: is a folder; give a file name, e.g. "
+                f"{option} {path / ('model' + suffixes[0])}")
+    if path.suffix.lower() not in suffixes:
+        return (f"{option} {value}: the file name must end in {' or '.join(suffixes)}, "
+                f"e.g. {option} {path.with_name(example)}")
+    if not path.parent.exists() and str(path.parent) not in ("", "."):
+        return f"{option} {value}: the folder {path.parent} does not exist; create it first"
+    return None
+
+
 def _cli(args) -> int:
     from edgelab.core.atomic import atomic_write
+    from edgelab.core.paths import shown
 
+    def fail(message: str) -> int:
+        print(f"edgelab inspect: {message}", file=sys.stderr)
+        return 2
+
+    def as_given(name) -> str:
+        return shown(name) if Path(name).is_absolute() else str(name)
+
+    # "--json MODEL.tflite" (no FILE) takes the model for the JSON file: give it back.
+    if args.model is None and args.json and args.json.lower().endswith(".tflite"):
+        args.model, args.json = args.json, "-"
+    if args.model is None:
+        return fail("no model given; pass the .tflite file first, e.g. edgelab inspect "
+                    "model.tflite --json")
+    checks = [("--json", args.json, (".json",)), ("--dot", args.dot, (".dot", ".gv", ".txt")),
+              ("--png", args.png, (".png",)), ("--svg", args.svg, (".svg",))]
+    for option, value, suffixes in checks:
+        if value and value != "-":
+            problem = _output_problem(option, value, suffixes)
+            if problem:
+                return fail(problem)
+    if args.with_data and not args.json:
+        return fail("--with-data only applies to --json; add --json (or drop --with-data)")
     try:
         info = read(args.model)
+    except IsADirectoryError:
+        return fail(f"{args.model} is a folder; give the .tflite file inside it")
     except (FileNotFoundError, TFLiteFormatError) as err:
         print(f"edgelab inspect: {err}", file=sys.stderr)
         return 2
@@ -1050,15 +1101,15 @@ def _cli(args) -> int:
             print(info.layer_table().to_string())
     notes = []
     if args.json and args.json != "-":
-        notes.append(f"JSON written to {args.json}")
+        notes.append(f"JSON written to {as_given(args.json)}")
     if args.dot:
         with atomic_write(args.dot, encoding="utf-8") as handle:
             handle.write(info.to_dot())
-        notes.append(f"DOT written to {args.dot}")
+        notes.append(f"DOT written to {as_given(args.dot)}")
     for target in (args.png, args.svg):
         if target:
             used = info.render(target)
-            notes.append(f"drawing written to {target} ({used})")
+            notes.append(f"drawing written to {as_given(target)} ({used})")
     for note in notes:
         print(note, file=sys.stderr if args.json == "-" else sys.stdout)
     return 0

@@ -282,15 +282,27 @@ def read_pairs(folder: str | Path) -> list[tuple[Path, Path, int]]:
 
 # ----------------------------------------------------------------------------- CLI
 
+LINEART_EXAMPLES = """examples:
+  edgelab lineart photo.jpg photo_lineart.png        one image -> one PNG
+  edgelab lineart photos/ lineart/                   a folder (recursively) -> a folder of PNGs
+  edgelab lineart photos/ pairs/ --pairs --max-side 512    line-art/colour pairs + TSV indexes
+  edgelab lineart photos/ lineart/ --mode soft --kernel 3 --force"""
+
+
 def register(subparsers) -> None:
+    import argparse
+
     p = subparsers.add_parser(
         "lineart", help="extract line art from images (folder or file); --pairs for a "
                         "colourization data set",
         description="Dilate -> subtract -> invert -> threshold: one dark line per stroke on "
                     "white. Writes PNGs atomically, never overwrites without --force, skips "
-                    "and lists unreadable files (exit 1 only if nothing could be processed).")
-    p.add_argument("src", type=Path, help="an image file or a folder (searched recursively)")
-    p.add_argument("dest", type=Path, help="output folder (or output .png for a single file)")
+                    "and lists unreadable files (exit 1 only if nothing could be processed).",
+        epilog=LINEART_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("src", type=Path, metavar="SRC",
+                   help="an image file or a folder (searched recursively)")
+    p.add_argument("dest", type=Path, metavar="DEST",
+                   help="output folder (created if needed), or an output .png for a single file")
     p.add_argument("--kernel", type=int, default=5, help="odd side of the dilation square (default 5)")
     p.add_argument("--iterations", type=int, default=1, help="dilation iterations (default 1)")
     p.add_argument("--threshold", type=int, default=None,
@@ -306,7 +318,31 @@ def register(subparsers) -> None:
     p.set_defaults(func=_cli)
 
 
+def _dest_problem(src: Path, dest: Path, pairs: bool) -> str | None:
+    """Why ``dest`` cannot take what ``src`` gives (None: it can)."""
+    single = src.is_file() and not pairs
+    suffix = dest.suffix.lower()
+    if single and suffix in IMAGE_SUFFIXES and suffix != ".png":
+        return (f"DEST {dest}: line art is written as PNG (lossless, so the lines stay sharp); "
+                f"name it {dest.with_suffix('.png')}")
+    if dest.is_file() and not (single and suffix == ".png"):
+        folder = f"{dest.with_suffix('')}_lineart/"
+        if single:
+            return (f"DEST {dest} is an existing file that is not a .png; give an output .png "
+                    f"(e.g. {src.stem}_lineart.png) or a folder (e.g. {folder})")
+        why = "--pairs writes a folder" if pairs else "a folder of images needs an output folder"
+        return f"DEST {dest} is an existing file, and {why}; pass a folder name, e.g. {folder}"
+    if pairs and suffix in IMAGE_SUFFIXES:
+        return f"DEST {dest}: --pairs writes a folder; pass a folder name, e.g. {dest.with_suffix('')}/"
+    return None
+
+
 def _cli(args) -> int:
+    from edgelab.core.paths import shown
+
+    def as_given(path) -> str:
+        return shown(path) if Path(path).is_absolute() else str(path)
+
     try:
         extractor = LineArtExtractor(args.kernel, args.iterations, args.threshold, args.mode)
         if args.max_side is not None and args.max_side < 1:
@@ -314,17 +350,38 @@ def _cli(args) -> int:
     except ValueError as exc:
         print(f"edgelab lineart: error: {exc}", file=sys.stderr)
         return 2
+    if not args.src.exists():
+        print(f"edgelab lineart: SRC {as_given(args.src)}: no such file or folder; give an "
+              "image or a folder of images", file=sys.stderr)
+        return 2
+    problem = _dest_problem(args.src, args.dest, args.pairs)
+    if problem:
+        print(f"edgelab lineart: {problem}", file=sys.stderr)
+        return 2
     run = build_pairs if args.pairs else convert
     try:
         result = run(args.src, args.dest, extractor, force=args.force, max_side=args.max_side,
                      progress=not args.no_progress)
     except (FileExistsError, FileNotFoundError) as exc:
-        print(f"edgelab lineart: {exc}", file=sys.stderr)
+        print(f"edgelab lineart: {_shown_message(exc, args)}", file=sys.stderr)
         return 1
     for path, reason in result.skipped:
-        print(f"skipped {path}: {reason}", file=sys.stderr)
-    print(result.summary() + (f"; index: {args.dest / 'lineart.tsv'}" if result.pairs else ""))
+        print(f"skipped {as_given(path)}: {reason}", file=sys.stderr)
+    index = f"; index: {as_given(args.dest / 'lineart.tsv')}" if result.pairs else ""
+    print(result.summary() + index)
     if not result.written:
-        print(f"edgelab lineart: no image could be processed in {args.src}", file=sys.stderr)
+        print(f"edgelab lineart: no image could be processed in {as_given(args.src)}",
+              file=sys.stderr)
         return 1
     return 0
+
+
+def _shown_message(exc: Exception, args) -> str:
+    """An error's text with the absolute SRC and DEST prefixes shortened (see paths.shown)."""
+    from edgelab.core.paths import shown
+
+    text = str(exc)
+    for path in (args.dest, args.src):
+        if Path(path).is_absolute():
+            text = text.replace(str(path), shown(path))
+    return text

@@ -11,8 +11,13 @@ Every notebook in ``notebooks/`` has, in order:
 4. then one idea per cell. Cells whose output is a fact independent of profile and
    hardware start with ``# NBVAL_CHECK_OUTPUT`` (at least three per notebook).
 
-``python -m edgelab.run.convention stamp notebooks/*.ipynb`` rewrites badges and setup cells
-from the single source here; ``check`` lists what a notebook gets wrong.
+Its metadata names the kernel ``make setup`` installs (:data:`KERNELSPEC`, the display name
+included): JupyterLab rewrites a differing kernelspec on opening, which marks the notebook
+modified and lets autosave change it. (It also adds a missing ``language_info``, which
+``edgelab run`` stores and ``tools/scan_outputs.py`` checks.)
+
+``python -m edgelab.run.convention stamp notebooks/*.ipynb`` rewrites badges, setup cells
+and the kernelspec from the single source here; ``check`` lists what a notebook gets wrong.
 """
 
 from __future__ import annotations
@@ -24,6 +29,9 @@ from pathlib import Path
 from edgelab.core.project import REPO_URL, colab_url
 
 SETUP_MARKER = "# edgelab setup"
+# What `python -m ipykernel install --name python3` (make setup) writes into kernel.json,
+# and what JupyterLab and Colab show; a notebook stored with the same opens unchanged.
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
 BADGE_RE = re.compile(r"\[!\[Open In Colab\]\(https://colab\.research\.google\.com/assets/"
                       r"colab-badge\.svg\)\]\((?P<url>[^)]+)\)")
@@ -102,6 +110,10 @@ def check(path: str | Path, repo_relative: str | None = None) -> list[str]:
     if cells[1].cell_type != "code" or _src(cells[1]).strip() != setup_cell_source():
         problems.append("second cell is not the standard setup cell (run: "
                         "python -m edgelab.run.convention stamp)")
+    kernelspec = dict(nb.metadata.get("kernelspec", {}))
+    if kernelspec != KERNELSPEC:
+        problems.append(f"kernelspec is {kernelspec}, not the installed kernel's {KERNELSPEC} "
+                        "(run: python -m edgelab.run.convention stamp)")
     code = [c for c in cells if c.cell_type == "code"]
     if not any("edgelab.notebook.start(" in _src(c) for c in code[1:3]):
         problems.append("no edgelab.notebook.start(...) call right after the setup cell")
@@ -120,7 +132,7 @@ def check(path: str | Path, repo_relative: str | None = None) -> list[str]:
 
 
 def stamp(path: str | Path, repo_relative: str | None = None) -> bool:
-    """Rewrite the badge and the setup cell of one notebook; True if it changed."""
+    """Rewrite the badge, the setup cell and the kernelspec of one notebook; True if it changed."""
     import nbformat
 
     path = Path(path)
@@ -132,6 +144,8 @@ def stamp(path: str | Path, repo_relative: str | None = None) -> bool:
         head.replace("\n", f"\n\n{badge(rel)}\n", 1)
     if new_head != head:
         nb.cells[0].source, changed = new_head, True
+    if dict(nb.metadata.get("kernelspec", {})) != KERNELSPEC:
+        nb.metadata["kernelspec"], changed = dict(KERNELSPEC), True
     setup = nb.cells[1]
     if setup.cell_type == "code" and _src(setup).startswith(SETUP_MARKER):
         if _src(setup) != setup_cell_source():
@@ -170,7 +184,7 @@ def write_notebook(path: str | Path, title: str, description: str, learn: list[s
     path = Path(path)
     rel = f"notebooks/{path.name}"
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
     nb.metadata["language_info"] = {"name": "python"}
     nb.cells.append(nbformat.v4.new_markdown_cell(header(rel, title, description, learn)))
     nb.cells.append(nbformat.v4.new_code_cell(setup_cell_source()))
