@@ -637,8 +637,18 @@ def compare(model_path: str | os.PathLike, tflite_files: Mapping[str, str | os.P
 
 # --------------------------------------------------------------------------- CLI
 
+CONVERT_EXAMPLES = """examples:
+  edgelab convert model.onnx model.tflite                float32, checked on 4 random images
+  edgelab convert model.onnx model_int8.tflite --int8 --calibration images.npy
+                                                         full int8, calibrated on real images
+  edgelab convert model.onnx model.tflite --input-shape image:1,3,224,224
+                                                         fix a dynamic input size first"""
+
+
 def register(subparsers) -> None:
     """``edgelab convert MODEL.onnx OUT.tflite [--int8 --calibration FILE.npy] [--force]``."""
+    import argparse
+
     p = subparsers.add_parser(
         "convert", help="convert an NCHW ONNX image model to an NHWC .tflite, and check it",
         description="Convert an ONNX image model with NCHW inputs (as PyTorch exports them) "
@@ -646,7 +656,8 @@ def register(subparsers) -> None:
                     "on the same inputs and report the layouts, the TRANSPOSE count and the "
                     "max abs difference against onnxruntime. Exit status: 0 ok, 2 bad input, "
                     f"3 difference above the tolerance (float32: {FLOAT32_TOLERANCE:g}; int8: "
-                    f"{INT8_TOLERANCE:g} x the range of each output).")
+                    f"{INT8_TOLERANCE:g} x the range of each output).",
+        epilog=CONVERT_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", help="the .onnx file (NCHW image inputs)")
     p.add_argument("out", help="the .tflite file to write")
     p.add_argument("--int8", action="store_true",
