@@ -41,6 +41,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from edgelab.core.quiet import native_silenced
+
 SIMULATE_VAR = "EDGELAB_SIMULATE_DEVICES"
 ALLOW_CPU_VAR = "EDGELAB_ALLOW_CPU"
 BACKEND_VAR = "KERAS_BACKEND"
@@ -290,7 +292,7 @@ def _prepare_jax(engine: Engine) -> None:
     import jax  # not silenced: a bad XLA flag or a broken libtpu must be seen
 
     found = jax.devices()
-    with _native_stderr_quiet():
+    with native_silenced(fds=(2,)):
         if engine.tensorflow:
             # Keras imports TensorFlow when it is installed (for tf.data), whatever the
             # backend: let it print its start-up lines here, where they are silenced.
@@ -336,7 +338,7 @@ def _distribute_jax(engine: Engine) -> Placement:
 
 def _prepare_tensorflow(engine: Engine) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is first imported
-    with _native_stderr_quiet():
+    with native_silenced(fds=(2,)):
         import tensorflow as tf
 
         n = engine.simulated
@@ -383,22 +385,3 @@ def _distribute_tensorflow(engine: Engine) -> Placement:
                      strategy=tf.distribute.get_strategy())
 
 
-@contextlib.contextmanager
-def _native_stderr_quiet():
-    """Point file descriptor 2 at /dev/null while a framework starts: TensorFlow and XLA
-    print start-up lines (CUDA probing, absl notices) there, which Jupyter would show under
-    the cell. Python exceptions are raised, not printed, so no error is hidden."""
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):  # no real descriptor 2 (some embedded interpreters)
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(devnull)
-        os.close(saved)

@@ -14,7 +14,6 @@ the other one, and where outputs go.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import sys
@@ -24,6 +23,7 @@ from pathlib import Path
 
 from edgelab.core.project import VERSION
 from edgelab.core import paths, profiles, results
+from edgelab.core.quiet import native_silenced
 from edgelab.core.seeding import DEFAULT_SEED, seed_everything
 
 # Modules whose Python warnings are about their own internals, not the lesson.
@@ -69,7 +69,7 @@ def start(lesson: str, *, tensorflow: bool = True, seed: int = DEFAULT_SEED,
     """
     quiet_logs()
     if tensorflow:
-        with _native_stderr_silenced():
+        with native_silenced(fds=(2,)):
             # TensorFlow's C++ runtime prints start-up lines (CUDA probing on a CPU machine,
             # absl's "before InitializeLog" notice) straight to file descriptor 2, which
             # Jupyter shows under the cell. Importing and initialising the devices here, with
@@ -93,22 +93,6 @@ def start(lesson: str, *, tensorflow: bool = True, seed: int = DEFAULT_SEED,
               f"cell again, or start Jupyter with make lab PROFILE={other}\n"
               f"outputs: {paths.shown(lab.out)}")
     return lab
-
-
-@contextlib.contextmanager
-def _native_stderr_silenced():
-    """Point file descriptor 2 at /dev/null for the duration (C++ log lines only:
-    Python exceptions are raised, not printed, so nothing a learner needs is lost)."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(devnull)
-        os.close(saved)
 
 
 def _matplotlib_defaults() -> None:

@@ -76,3 +76,20 @@ def atomic_write(dest: str | os.PathLike, mode: str = "w", **kwargs) -> Iterator
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
+
+
+def rewrite_block(path: str | os.PathLike, begin: str, end: str, body: str) -> bool:
+    """Replace what stands between the marker lines ``begin`` and ``end`` in a text file
+    (the README's generated tables) with ``body``, atomically; True if the file changed."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    if begin not in text or end not in text:
+        raise ValueError(f"{path} has no generated block; add the lines\n{begin}\n{end}")
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    new = f"{head}{begin}\n{body}\n{end}{tail}"
+    if new == text:
+        return False
+    with atomic_write(path, encoding="utf-8") as handle:
+        handle.write(new)
+    return True

@@ -190,20 +190,9 @@ def add_rows(target: str | os.PathLike, sources: Iterable[str | os.PathLike]) ->
 
 def update_readme(readme: str | os.PathLike, rows: Iterable[dict]) -> bool:
     """Replace the generated results block in ``readme``; return True if it changed."""
-    from edgelab.core.atomic import atomic_write
+    from edgelab.core.atomic import rewrite_block
 
-    path = Path(readme)
-    text = path.read_text(encoding="utf-8")
-    if README_BEGIN not in text or README_END not in text:
-        raise ValueError(f"{path} has no results block; add the lines\n{README_BEGIN}\n{README_END}")
-    head, rest = text.split(README_BEGIN, 1)
-    _, tail = rest.split(README_END, 1)
-    new = f"{head}{README_BEGIN}\n{grouped_markdown(rows)}\n{README_END}{tail}"
-    if new == text:
-        return False
-    with atomic_write(path, encoding="utf-8") as handle:
-        handle.write(new)
-    return True
+    return rewrite_block(readme, README_BEGIN, README_END, grouped_markdown(rows))
 
 
 RESULTS_EXAMPLES = """examples:

@@ -28,12 +28,13 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
+
+from edgelab.core.quiet import native_silenced
 
 VARIANTS = ("float32", "dynamic_range", "float16", "int8")
 DESCRIPTIONS = {
@@ -48,30 +49,11 @@ DEFAULT_SIGNATURE = "serving_default"
 
 @contextlib.contextmanager
 def native_output_silenced(enabled: bool = True) -> Iterator[None]:
-    """Send file descriptors 1 and 2 to /dev/null for the duration (the C++ prints of the
-    converter and interpreter). Python-level ``print`` is redirected as well."""
-    if not enabled:
+    """File descriptors 1 and 2 to /dev/null for the duration (the C++ prints of the
+    converter and interpreter); Python-level ``print`` is redirected as well."""
+    with native_silenced(enabled=enabled), open(os.devnull, "w") as sink, \
+            contextlib.redirect_stdout(sink):
         yield
-        return
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    saved = []
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        for fd in (1, 2):
-            try:
-                saved.append((fd, os.dup(fd)))
-                os.dup2(devnull, fd)
-            except OSError:
-                pass
-        with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
-            yield
-    finally:
-        for fd, copy in saved:
-            os.dup2(copy, fd)
-            os.close(copy)
-        os.close(devnull)
 
 
 def _replace_dir(tmp: Path, dest: Path) -> None:

@@ -19,42 +19,30 @@ import contextlib
 import io
 import logging
 import os
-import sys
 import warnings
 from pathlib import Path
 from typing import Iterator
+
+from edgelab.core.quiet import native_silenced
 
 
 @contextlib.contextmanager
 def native_output_silenced() -> Iterator[None]:
     """File descriptors 1 and 2 and Python's streams to /dev/null (the converters' C++ and
     progress prints), warnings and library loggers quiet, for the duration."""
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    saved = []
-    devnull = os.open(os.devnull, os.O_WRONLY)
     loggers = [logging.getLogger(n) for n in ("", "torchao", "torch", "litert_torch", "absl")]
     levels = [lg.level for lg in loggers]
     try:
-        for fd in (1, 2):
-            with contextlib.suppress(OSError):
-                saved.append((fd, os.dup(fd)))
-                os.dup2(devnull, fd)
         for lg in loggers:
             lg.setLevel(logging.CRITICAL)
         sink = io.StringIO()
-        with warnings.catch_warnings(), contextlib.redirect_stdout(sink), \
+        with native_silenced(), warnings.catch_warnings(), contextlib.redirect_stdout(sink), \
                 contextlib.redirect_stderr(sink):
             warnings.simplefilter("ignore")
             yield
     finally:
         for lg, level in zip(loggers, levels):
             lg.setLevel(level)
-        for fd, copy in saved:
-            os.dup2(copy, fd)
-            os.close(copy)
-        os.close(devnull)
 
 
 def to_onnx(model, path: str | os.PathLike, image_size: int, *,

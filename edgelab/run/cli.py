@@ -124,22 +124,9 @@ def command_table() -> str:
 
 def update_readme(readme: str) -> bool:
     """Rewrite the generated command table in ``readme``; True if it changed."""
-    from pathlib import Path
+    from edgelab.core.atomic import rewrite_block
 
-    from edgelab.core.atomic import atomic_write
-
-    path = Path(readme)
-    text = path.read_text(encoding="utf-8")
-    if README_BEGIN not in text or README_END not in text:
-        raise ValueError(f"{readme} has no command table; add the lines\n{README_BEGIN}\n{README_END}")
-    head, rest = text.split(README_BEGIN, 1)
-    _, tail = rest.split(README_END, 1)
-    new = f"{head}{README_BEGIN}\n{command_table()}\n{README_END}{tail}"
-    if new == text:
-        return False
-    with atomic_write(path, encoding="utf-8") as handle:
-        handle.write(new)
-    return True
+    return rewrite_block(readme, README_BEGIN, README_END, command_table())
 
 
 def main(argv: list[str] | None = None) -> int:
