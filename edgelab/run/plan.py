@@ -60,6 +60,7 @@ WORK: dict[str, dict[str, float]] = {
     "hub": {"image_size": 2, "finetune_epochs": 1},
     "lineart": {"pair_images": 1, "pair_max_side": 2},
     "edge": {"compress_examples": 1, "distill_epochs": 1},
+    "pytorch": {"image_size": 2, "width": 2, "epochs": 1},
 }
 
 
