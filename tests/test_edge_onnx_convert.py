@@ -7,11 +7,16 @@ the ``torch`` extra: ``tools/install.sh --extras torch``).
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
 onnx = pytest.importorskip("onnx")
-pytest.importorskip("onnx2tf")
+import importlib.util  # noqa: E402
+
+if importlib.util.find_spec("onnx2tf") is None:   # found, not imported: see test_..._keras_3
+    pytest.skip("onnx2tf is not installed (edgelab's torch extra)", allow_module_level=True)
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 from edgelab.edge import inspect, onnx_convert  # noqa: E402
@@ -99,6 +104,18 @@ def test_multi_output_model_converts_to_nhwc_and_matches_onnxruntime(converted):
     ops = inspect.read(converted.path).ops_histogram()
     for op in ("CONCATENATION", "RESIZE_BILINEAR", "DEPTHWISE_CONV_2D", "HARD_SWISH"):
         assert op in ops, (op, ops)
+
+
+def test_converting_leaves_this_process_on_keras_3(converted):
+    # onnx2tf sets TF_USE_LEGACY_KERAS=1 when imported, which turns tf.keras into tf_keras for
+    # the whole process (it broke later Keras 3 tests once); edgelab runs it in a child.
+    import sys
+
+    import tensorflow as tf
+
+    assert "onnx2tf" not in sys.modules
+    assert os.environ.get("TF_USE_LEGACY_KERAS") != "1"
+    assert not tf.keras.layers.Layer.__module__.startswith("tf_keras")
 
 
 def test_outputs_come_back_nchw_by_onnx_name(converted, skip_onnx):

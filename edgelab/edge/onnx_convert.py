@@ -28,8 +28,6 @@ the file uses, so one comparison serves every route of notebook 08 (:func:`compa
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import shutil
 import sys
@@ -172,10 +170,18 @@ def fixed_shapes(model, given: Mapping[str, Sequence[int]] | None = None,
 
 
 def supported_ops() -> set[str]:
-    """ONNX op types onnx2tf has a converter for (one module per op in ``onnx2tf.ops``)."""
-    import onnx2tf.ops
+    """ONNX op types onnx2tf has a converter for (one module per op in ``onnx2tf.ops``).
 
-    folder = Path(onnx2tf.ops.__file__).parent
+    Read from the installed package's files without importing it: importing onnx2tf sets
+    ``TF_USE_LEGACY_KERAS=1`` for the whole process (see :func:`_run_onnx2tf`).
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("onnx2tf")
+    if spec is None or not spec.submodule_search_locations:
+        raise ConvertError("onnx2tf is not installed: install edgelab's torch extra "
+                           "(tools/install.sh --extras torch)")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "ops"
     return {p.stem for p in folder.glob("*.py") if p.stem[:1].isupper()}
 
 
@@ -451,19 +457,18 @@ def _sample_file(folder: Path, calibration: np.ndarray | None) -> None:
     np.save(folder / ONNX2TF_SAMPLE, np.clip(sample, 0, 1).astype(np.float32))
 
 
-@contextlib.contextmanager
-def _inside(folder: Path):
-    previous = os.getcwd()
-    os.chdir(folder)
-    try:
-        yield
-    finally:
-        os.chdir(previous)
-
-
 def _run_onnx2tf(onnx_path: Path, folder: Path, shapes: Mapping[str, tuple[int, ...]],
                  calibration: np.ndarray | None, input_name: str, quiet: bool) -> None:
-    import onnx2tf
+    """Run onnx2tf on ``onnx_path`` in a child process.
+
+    onnx2tf sets ``TF_USE_LEGACY_KERAS=1`` when it is imported, so ``tf.keras`` becomes
+    tf_keras (Keras 2) for the rest of the process; in a notebook or a test session that
+    also uses Keras 3 that breaks later cells. A child process keeps that, onnx2tf's
+    prints and its ``sys.exit`` on errors away from the caller.
+    """
+    import json
+    import subprocess
+    import sys
 
     kwargs = dict(input_onnx_file_path=str(onnx_path), output_folder_path=str(folder / "out"),
                   copy_onnx_input_output_names_to_tflite=True, not_use_onnxsim=True,
@@ -480,18 +485,35 @@ def _run_onnx2tf(onnx_path: Path, folder: Path, shapes: Mapping[str, tuple[int, 
         kwargs.update(output_integer_quantized_tflite=True, quant_type="per-channel",
                       custom_input_op_name_np_data_path=[[input_name, str(calib_path), 0.0, 1.0]],
                       input_quant_dtype="int8", output_quant_dtype="int8")
-    log = io.StringIO()
-    try:
-        with _inside(folder), native_output_silenced(quiet), \
-                contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-            onnx2tf.convert(**kwargs)
-    except SystemExit:   # onnx2tf reports its errors by printing and calling sys.exit(1)
+    (folder / "onnx2tf_args.json").write_text(json.dumps(kwargs))
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    proc = subprocess.run([sys.executable, "-m", "edgelab.edge.onnx_convert", "--onnx2tf-worker",
+                           str(folder / "onnx2tf_args.json")], cwd=folder, env=env,
+                          capture_output=True, text=True)
+    if not quiet:
+        print(proc.stdout, end="")
+    if proc.returncode != 0:
         raise ConvertError(f"{onnx_path.name}: onnx2tf stopped: "
-                           f"{_last_error(log.getvalue())}") from None
+                           f"{_last_error(proc.stdout + proc.stderr)}")
+
+
+def _onnx2tf_worker(args_file: str) -> int:
+    """The child process of :func:`_run_onnx2tf`: one onnx2tf conversion, errors as text."""
+    import json
+    import traceback
+
+    import onnx2tf
+
+    try:
+        onnx2tf.convert(**json.loads(Path(args_file).read_text()))
+    except SystemExit as stop:   # onnx2tf reports its errors by printing and calling sys.exit(1)
+        return int(stop.code or 0) or 1
     except Exception as err:  # noqa: BLE001 - any converter failure becomes one line
-        raise ConvertError(f"{onnx_path.name}: onnx2tf failed: {type(err).__name__}: "
-                           f"{str(err).strip().splitlines()[0][:200] if str(err).strip() else ''}"
-                           ) from None
+        traceback.print_exc()
+        first = str(err).strip().splitlines()[0][:200] if str(err).strip() else ""
+        print(f"ERROR onnx2tf failed: {type(err).__name__}: {first}")
+        return 1
+    return 0
 
 
 def _last_error(text: str) -> str:
@@ -725,3 +747,7 @@ def _cli(args) -> int:
               "tolerance; the file is kept for inspection (edgelab inspect).", file=sys.stderr)
         return EXIT_MISMATCH
     return 0
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--onnx2tf-worker"]:
+    sys.exit(_onnx2tf_worker(sys.argv[2]))
