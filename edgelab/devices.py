@@ -238,11 +238,23 @@ def choose_engine(root: str | os.PathLike = "/") -> Engine:
                               f"pip install {module}, or unset {BACKEND_VAR}.")
     _check_keras_backend(name)
     engine = Engine(name, reason, hardware, simulated, has_tf, allow_cpu)
-    if name == "jax":
-        _prepare_jax(engine)
-    else:
-        _prepare_tensorflow(engine)
-    os.environ[BACKEND_VAR] = name   # only once the engine is ready: a failure leaves none
+    # Set before any framework is imported: TensorFlow 2.20 (Colab's) imports Keras as
+    # part of `import tensorflow`, and Keras fixes its backend at that moment.
+    before = os.environ.get(BACKEND_VAR)
+    os.environ[BACKEND_VAR] = name
+    try:
+        if name == "jax":
+            _prepare_jax(engine)
+        else:
+            _prepare_tensorflow(engine)
+        _check_keras_backend(name)
+    except BaseException:
+        # A failure leaves the environment as it found it, so a retry starts clean.
+        if before is None:
+            os.environ.pop(BACKEND_VAR, None)
+        else:
+            os.environ[BACKEND_VAR] = before
+        raise
     _chosen = engine
     return engine
 
