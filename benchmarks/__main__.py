@@ -15,7 +15,8 @@ def main(argv: list[str]) -> int:
     names = argv or available
     unknown = [n for n in names if n not in available]
     if unknown:
-        print(f"unknown benchmark(s) {', '.join(unknown)}; available: {', '.join(available)}")
+        print(f"benchmarks: unknown benchmark(s) {', '.join(unknown)}; choose from: "
+              f"{', '.join(available)} (e.g. python -m benchmarks mnist_replicas)", file=sys.stderr)
         return 2
     failed = []
     for name in names:
