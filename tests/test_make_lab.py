@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,15 +13,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from _lab_server import free_port, stop, wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _dry_run(*args) -> str:
@@ -46,7 +39,7 @@ def test_make_lab_kernels_get_the_profile_and_the_venv_on_path(tmp_path):
 
     if not (ROOT / ".venv" / "bin" / "jupyter").exists():
         pytest.fail("no .venv: run make setup")
-    port, token = _free_port(), "make-lab-test"
+    port, token = free_port(), "make-lab-test"
     env = {k: v for k, v in os.environ.items() if k not in ("EDGELAB_PROFILE", "VIRTUAL_ENV")}
     env["PATH"] = "/usr/bin:/bin"                      # a shell without the venv activated
     env["JUPYTER_RUNTIME_DIR"] = str(tmp_path / "runtime")
@@ -56,16 +49,7 @@ def test_make_lab_kernels_get_the_profile_and_the_venv_on_path(tmp_path):
                               stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("make lab did not start a server:\n"
-                                + (tmp_path / "lab.log").read_text()[-3000:])
-                time.sleep(0.5)
+        wait_until_up(server, base, token, tmp_path / "lab.log", timeout_s=120, what="make lab")
         request = urllib.request.Request(f"{base}/api/kernels?token={token}", method="POST",
                                          data=b"{}", headers={"Content-Type": "application/json"})
         kernel_id = json.load(urllib.request.urlopen(request, timeout=60))["id"]
@@ -76,8 +60,21 @@ def test_make_lab_kernels_get_the_profile_and_the_venv_on_path(tmp_path):
             time.sleep(0.5)
         client = BlockingKernelClient(connection_file=str(connection))
         client.load_connection_file()
-        client.start_channels()
-        client.wait_for_ready(timeout=60)
+        # A client without a kernel manager judges "alive" by the heartbeat, and a kernel
+        # still importing its modules can miss the first beats: wait_for_ready then raises
+        # "Kernel died before replying". Retry that until the deadline; a kernel that really
+        # died keeps failing and the last error is raised.
+        deadline = time.monotonic() + 120
+        while True:
+            client.start_channels()
+            try:
+                client.wait_for_ready(timeout=60)
+                break
+            except RuntimeError:
+                client.stop_channels()
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
         reply = []
         client.execute_interactive(
             "import os, shutil; print(os.environ.get('EDGELAB_PROFILE'), shutil.which('tensorboard'),"
@@ -96,8 +93,4 @@ def test_make_lab_kernels_get_the_profile_and_the_venv_on_path(tmp_path):
         as_root = hasattr(os, "getuid") and os.getuid() == 0
         assert ("--allow-root" in lab[0].cmdline()) == as_root, lab[0].cmdline()
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        stop(server)
