@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import IO, Iterator
@@ -31,6 +32,23 @@ def move_into_place(tmp: Path, dest: Path) -> None:
     if Path(tmp).is_file():
         os.chmod(tmp, _default_mode())
     os.replace(tmp, dest)
+
+
+def replace_dir(tmp: str | os.PathLike, dest: str | os.PathLike) -> None:
+    """Move the finished folder ``tmp`` to ``dest`` so readers never see half of it.
+
+    A folder cannot be renamed over a non-empty one, so an old ``dest`` is first renamed
+    aside (in the same folder, so on the same file system), then deleted once the new one
+    is in place. ``tmp`` must be in ``dest``'s folder too.
+    """
+    tmp, dest = Path(tmp), Path(dest)
+    old = None
+    if dest.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.old-", dir=dest.parent))
+        os.replace(dest, old / dest.name)
+    os.replace(tmp, dest)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def temp_path_for(dest: Path) -> Path:

@@ -34,6 +34,7 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
+from edgelab.core.atomic import replace_dir
 from edgelab.core.quiet import native_silenced
 
 VARIANTS = ("float32", "dynamic_range", "float16", "int8")
@@ -56,17 +57,6 @@ def native_output_silenced(enabled: bool = True) -> Iterator[None]:
         yield
 
 
-def _replace_dir(tmp: Path, dest: Path) -> None:
-    """Move a finished folder into place; an existing folder is replaced."""
-    if dest.exists():
-        trash = Path(tempfile.mkdtemp(prefix=f".{dest.name}.old-", dir=dest.parent))
-        os.replace(dest, trash / dest.name)
-        os.replace(tmp, dest)
-        shutil.rmtree(trash, ignore_errors=True)
-    else:
-        os.replace(tmp, dest)
-
-
 def export_saved_model(model, directory: str | os.PathLike) -> Path:
     """Export a Keras 3 model as a SavedModel (``serving_default`` signature) into
     ``directory``, atomically: a reader sees the old folder or the whole new one."""
@@ -78,7 +68,7 @@ def export_saved_model(model, directory: str | os.PathLike) -> Path:
     try:
         target = tmp / "model"
         model.export(str(target), format="tf_saved_model", verbose=False)
-        _replace_dir(target, dest)
+        replace_dir(target, dest)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return dest

@@ -60,6 +60,7 @@ from pathlib import Path
 import numpy as np
 
 from edgelab.core import paths
+from edgelab.core.atomic import replace_dir
 
 ALPHA = 0.25
 BACKGROUND_LOGIT = -1e4
@@ -373,21 +374,6 @@ def is_built(name: str) -> bool:
         return json.loads(info.read_text(encoding="utf-8")).get("build_version") == BUILD_VERSION
     except (OSError, ValueError):
         return False
-
-
-def replace_dir(tmp: Path, dest: Path) -> None:
-    """Move the finished folder ``tmp`` to ``dest`` so readers never see half of it.
-
-    A folder cannot be renamed over a non-empty one, so an old ``dest`` is first renamed
-    aside, then deleted once the new one is in place.
-    """
-    old = None
-    if dest.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.old.", dir=dest.parent))
-        os.replace(dest, old / "x")
-    os.replace(tmp, dest)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def build(name: str, *, force: bool = False) -> Path:

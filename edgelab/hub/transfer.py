@@ -21,6 +21,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from edgelab.core.atomic import replace_dir
 from edgelab.hub import offline as offline_modules
 from edgelab.hub.handles import LEGACY_KERAS_VAR
 
@@ -248,7 +249,7 @@ def save_for_deployment(model, dest: str | os.PathLike, image_size: int) -> Path
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent))
     try:
         model.save(str(tmp), save_format="tf", signatures={"serving_default": serve})
-        offline_modules.replace_dir(tmp, dest)
+        replace_dir(tmp, dest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -50,6 +50,7 @@ import sonnet as snt
 import tensorflow as tf
 
 from edgelab.core import paths
+from edgelab.core.atomic import replace_dir
 
 MODEL_DIR = "xception_flowers"
 CONFIG_FILE = "config.json"
@@ -467,13 +468,7 @@ def save(module, directory: str | os.PathLike | None = None, *, image_size: int,
                   "class_names": list(class_names), **(extra or {})}
         (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n",
                                        encoding="utf-8")
-        old = None
-        if dest.exists():
-            old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
-            os.replace(dest, old)
-        os.replace(tmp, dest)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        replace_dir(tmp, dest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
