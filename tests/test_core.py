@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 
@@ -44,11 +43,12 @@ def test_an_explicit_full_on_a_cpu_is_honoured():
     assert told == ("quick", "chosen by edgelab run: no GPU", told.override)
 
 
-def test_this_machine_has_no_accelerator_so_quick_is_the_default(monkeypatch):
+def test_current_asks_the_machine_probe_when_the_variable_is_unset(monkeypatch):
     monkeypatch.delenv("EDGELAB_PROFILE", raising=False)
-    if machine.accelerator()[0] != "none":
-        pytest.skip(f"this machine has an accelerator: {machine.accelerator()}")
+    monkeypatch.setattr(machine, "accelerator", lambda: ("none", "no nvidia-smi GPU"))
     assert profiles.current() == "quick"
+    monkeypatch.setattr(machine, "accelerator", lambda: ("NVIDIA T4", "nvidia-smi"))
+    assert profiles.current() == "full"
 
 
 def test_bad_profile_names_variable_and_choices(monkeypatch):
@@ -235,6 +235,19 @@ def test_atomic_write_failure_keeps_the_old_file_and_no_temp(tmp_path):
     with pytest.raises(ValueError, match="write mode"):
         with atomic_write(dest, "r"):
             pass
+
+
+def test_replace_dir_swaps_a_whole_folder_and_leaves_nothing_aside(tmp_path):
+    from edgelab.core.atomic import replace_dir
+
+    dest = tmp_path / "model"
+    for version in ("one", "two"):          # first into an empty place, then over the old
+        tmp = tmp_path / f".model.{version}.part"
+        (tmp / "sub").mkdir(parents=True)
+        (tmp / "sub" / "weights").write_text(version)
+        replace_dir(tmp, dest)
+        assert (dest / "sub" / "weights").read_text() == version
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]   # no temp, no old copy
 
 
 # --------------------------------------------------------------------------- shown paths, bars

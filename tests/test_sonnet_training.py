@@ -197,11 +197,22 @@ def test_fit_refuses_an_endless_dataset():
 
 # --------------------------------------------------------------------------- precision
 
-def test_cpu_keeps_float32():
-    if T.accelerator() != "CPU":
-        pytest.skip("this machine has an accelerator; the CPU rule does not apply")
+@pytest.mark.parametrize("kind, capability, expected", [
+    ("CPU", None, "float32"),
+    ("TPU", None, "bfloat16"),
+    ("GPU", (8, 0), "bfloat16"),    # A100, L4: bfloat16 tensor cores
+    ("GPU", (7, 5), "float16"),     # T4 (Colab's free GPU): float16 with loss scaling
+    ("GPU", (6, 1), "float32"),     # no fast half precision
+])
+def test_compute_dtype_follows_the_hardware(monkeypatch, kind, capability, expected):
+    """The rule, on any machine: the device kind and GPU capability are faked."""
+    monkeypatch.setattr(T, "accelerator", lambda: kind)
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda *_: ["GPU:0"])
+    monkeypatch.setattr(tf.config.experimental, "get_device_details",
+                        lambda _gpu: {"compute_capability": capability})
     dtype, why = T.mixed_precision_dtype()
-    assert dtype == "float32" and "CPU" in why
+    assert dtype == expected
+    assert kind in why
 
 
 def test_loss_scale_skips_non_finite_steps_and_grows_after_good_ones():
