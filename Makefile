@@ -60,9 +60,9 @@ test-replicas: setup
 
 # ---- the bottom end: a replica of Google Colab's stack (tools/colab_replica.sh) ----------
 # Python 3.13 with Colab's TensorFlow, Keras, NumPy, OpenCV, Jupyter kernel and the rest, at
-# the versions Colab publishes (../shared/colab/), with edgelab added by the setup cell's
+# the versions Colab publishes (tools/colab/, copied from googlecolab/backend-info), with edgelab added by the setup cell's
 # own `tools/install.sh --colab`. Fails, not skips, without a Python 3.13 (COLAB_PYTHON=...).
-COLAB_FREEZE ?= ../shared/colab/pip-freeze.gpu.txt
+COLAB_FREEZE ?= tools/colab/pip-freeze.gpu.txt
 COLAB_VENV   ?= .venv-colab
 COLAB_STAMP  := $(COLAB_VENV)/.edgelab-colab-replica
 # What runs in both stages, and why not everything twice (the whole `make test` must stay
