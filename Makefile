@@ -21,7 +21,12 @@ TEST_OUT := build/test-outputs
 PYTEST_ARGS ?=
 
 .PHONY: setup curriculum test test-pinned test-replicas test-repeat unit notebooks-test notebooks bench readme record-run lab browser constraints clean
-.PHONY: colab-setup test-colab
+.PHONY: colab-setup test-colab translations
+
+# The translated notebooks (notebooks/<lang>/) from the English ones and i18n/<lang>/*.md;
+# refuses while a translation is stale (python tools/translations.py todo <lang> says what).
+translations:
+	$(PYTHON) tools/translations.py build
 
 setup: $(STAMP)
 
