@@ -177,7 +177,7 @@ class Exercise:
     explanation: ClassVar[str] = ""
     messages: ClassVar[Mapping[str, str]] = {}
     mistakes: ClassVar[Iterable[Mistake]] = ()
-    # Other languages: hint_ja, explanation_ja, messages_ja (same keys as messages).
+    # Other languages: edgelab/exercises/translations/<lang>.toml (see translations.py).
 
     def __init__(self, notebook: str, record: bool = True):
         self._notebook = notebook
@@ -190,16 +190,16 @@ class Exercise:
     # ------------------------------------------------------------------ texts
     @classmethod
     def text(cls, field: str, lang: str | None = None) -> Any:
-        """``hint``/``explanation``/``messages``/``title`` in ``lang``, English where there is
-        no translation."""
+        """``hint``/``explanation``/``messages``/``title`` in ``lang``: the translation in
+        ``edgelab/exercises/translations/<lang>.toml`` where it translates the current
+        English (:mod:`edgelab.exercises.translations`), else English."""
         lang = lang or language()
-        if lang != DEFAULT_LANGUAGE:
-            value = cls.__dict__.get(f"{field}_{lang}") or getattr(cls, f"{field}_{lang}", None)
-            if value:
-                if field == "messages":
-                    return {**cls.messages, **value}
-                return value
-        return getattr(cls, field)
+        english = getattr(cls, field)
+        if lang == DEFAULT_LANGUAGE:
+            return english
+        from edgelab.exercises import translations
+
+        return translations.lookup(lang, cls.notebook, cls.number, field, english)
 
     @classmethod
     def code(cls, field: str) -> str:
