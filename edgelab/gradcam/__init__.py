@@ -12,12 +12,13 @@ The names a notebook needs are importable from here: ``from edgelab import gradc
 """
 
 from edgelab.gradcam.cam import METHODS, Explanation, GradCam, gradcam, gradcam_plus_plus
-from edgelab.gradcam.display import colorize, figure, overlay, resize_heatmap, top_k
+from edgelab.gradcam.display import (colorize, contour_grid, figure, overlay, resize_heatmap,
+                                     top_k)
 from edgelab.gradcam.sanity import (Cascade, heat_share, randomization_cascade,
                                     randomize_weights, randomized_copy, rank_correlation,
                                     two_objects)
 
-__all__ = ["METHODS", "Explanation", "GradCam", "gradcam", "gradcam_plus_plus", "colorize",
+__all__ = ["METHODS", "Explanation", "GradCam", "gradcam", "gradcam_plus_plus", "colorize", "contour_grid",
            "figure", "overlay", "resize_heatmap", "top_k", "Cascade", "heat_share",
            "randomization_cascade", "randomize_weights", "randomized_copy", "rank_correlation",
            "two_objects"]

@@ -112,6 +112,53 @@ def figure(images: Sequence[np.ndarray], heatmaps: Sequence[np.ndarray],
     return fig
 
 
+def contour_grid(images: Sequence[np.ndarray], heatmaps: Sequence[np.ndarray],
+                 titles: Sequence[str] | None = None, *, ncols: int = 4, size: float = 2.4,
+                 levels: tuple[float, ...] = (0.5, 0.8)):
+    """Photos with the heatmap drawn as contour lines instead of colours blended in.
+
+    A jet overlay cannot be read on red, orange or yellow subjects (flowers): the map's
+    colours and the photo's mix. Contour lines at ``levels`` of the map's peak (default
+    half, dashed, and 80%, solid) leave the photo's colours alone; each line is white
+    with a black edge, so it shows on light and dark parts alike.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib import patheffects
+
+    n = len(images)
+    if n == 0 or len(heatmaps) != n:
+        raise ValueError(f"need as many heatmaps as images, got {n} images and "
+                         f"{len(heatmaps)} heatmaps")
+    if titles is not None and len(titles) != n:
+        raise ValueError(f"contour_grid: {n} images but {len(titles)} titles")
+    levels = tuple(sorted(float(v) for v in levels))
+    if not levels or levels[0] <= 0 or levels[-1] >= 1:
+        raise ValueError(f"levels must be fractions of the peak between 0 and 1, got {levels}")
+    ncols = min(ncols, n)
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.35),
+                             squeeze=False)
+    edge = [patheffects.withStroke(linewidth=3.2, foreground="black")]
+    styles = ["dashed"] * (len(levels) - 1) + ["solid"]
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= n:
+            continue
+        image = _as_uint8_rgb(images[i])
+        heat = resize_heatmap(heatmaps[i], image.shape[:2])
+        ax.imshow(image)
+        if heat.max() > 0:
+            lines = ax.contour(heat / heat.max(), levels=levels, colors="white",
+                               linewidths=1.6, linestyles=styles)
+            lines.set(path_effects=edge)
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=9)
+    shown = " and ".join(f"{v:.0%}" for v in levels)
+    fig.suptitle(f"lines: {shown} of each map's peak (dashed to solid)", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
 def top_k(logits: np.ndarray, class_names: Sequence[str], k: int = 5
           ) -> list[list[tuple[str, float]]]:
     """Softmax of each row of logits, then its ``k`` best ``(class name, probability)`` pairs."""

@@ -156,16 +156,26 @@ class Cascade:
         return list(self.maps)
 
     def table(self, image_names: Sequence[str]) -> str:
-        """Mean rank correlation (and its range over the draws) per step and image."""
+        """Mean rank correlation per step and image, with its standard error over the
+        draws and the range of the single draws."""
         width = max(26, *(len(s) + 2 for s in self.steps))
         draws = len(next(iter(self.rho.values())))
-        lines = [f"rank correlation with the trained model's map ({draws} random draws per step)",
-                 f"{'randomised':{width}s}" + "".join(f"{n:>28s}" for n in image_names)]
+        lines = [f"rank correlation with the trained model's map: mean +- standard error "
+                 f"(range) over {draws} random draws",
+                 f"{'randomised':{width}s}" + "".join(f"{n:>34s}" for n in image_names)]
         for step, values in self.rho.items():
+            se = self.standard_error(step)
             lines.append(f"{step:{width}s}" + "".join(
-                f"{m:8.2f} (range {lo:5.2f} to {hi:5.2f})"
-                for m, lo, hi in zip(values.mean(0), values.min(0), values.max(0))))
+                f"{m:9.2f} +- {e:4.2f} ({lo:5.2f} to {hi:5.2f})"
+                for m, e, lo, hi in zip(values.mean(0), se, values.min(0), values.max(0))))
         return "\n".join(lines)
+
+    def standard_error(self, step: str) -> np.ndarray:
+        """Per image, the standard error of the mean rank correlation at ``step``."""
+        values = self.rho[step]
+        if len(values) < 2:
+            return np.full(values.shape[1], np.nan)
+        return values.std(axis=0, ddof=1) / np.sqrt(len(values))
 
 
 def randomization_cascade(model, images, class_index, steps: Mapping[str, Sequence[str]], *,

@@ -38,7 +38,8 @@ def build(image_size: int = 128, num_classes: int = 17, dropout: float = 0.2):
     return keras.Model(inputs, outputs, name="flowers_mobilenet")
 
 
-def train(model, train_ds, val_ds=None, epochs: int = 10, learning_rate: float = 1e-2, verbose=0):
+def train(model, train_ds, val_ds=None, epochs: int = 10, learning_rate: float = 1e-2, verbose=0,
+          callbacks=None):
     """Train the (head of the) model with Adam on sparse labels; returns the Keras History.
 
     A frozen backbone leaves a linear problem on 256 features, which takes a large step
@@ -49,7 +50,8 @@ def train(model, train_ds, val_ds=None, epochs: int = 10, learning_rate: float =
     model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
-    return model.fit(train_ds, validation_data=val_ds, epochs=epochs, verbose=verbose)
+    return model.fit(train_ds, validation_data=val_ds, epochs=epochs, verbose=verbose,
+                     callbacks=callbacks)
 
 
 def load_or_train(image_size: int = 128, epochs: int = 10, batch_size: int = 32):
@@ -71,7 +73,9 @@ def load_or_train(image_size: int = 128, epochs: int = 10, batch_size: int = 32)
     train_ds = flowers17.dataset(files, labels, image_size=image_size, batch_size=batch_size,
                                  shuffle=True, augment_images=True)
     model = build(image_size)
-    train(model, train_ds, epochs=epochs, verbose=2)  # one line per epoch: progress, compactly
+    from edgelab.core.progress import keras_callback
+
+    train(model, train_ds, epochs=epochs, callbacks=[keras_callback("training the flower head")])
     with atomic_path(path) as tmp:
         model.save(tmp)
     return model, f"trained here: frozen MobileNet features + new head, {epochs} epochs on the train split"
