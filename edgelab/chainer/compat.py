@@ -143,6 +143,11 @@ def _registered(standins: dict[str, types.ModuleType]):
             del np.distutils
 
 
+# What this process's Chainer import needed: "numpy.sctypes", "numpy.float", and the
+# stand-ins registered for it ("numpy.distutils", "pkg_resources"); set by import_chainer.
+SUPPLIED: list[str] = []
+
+
 def import_chainer():
     """Import Chainer after patching NumPy, with stand-ins for what this Python lacks.
 
@@ -150,7 +155,7 @@ def import_chainer():
     left half-initialised ``chainer.*`` modules behind; they are dropped so the import
     can succeed now instead of failing with a confusing circular-import error.
     """
-    patch_numpy()
+    added = patch_numpy()
     if "chainer" not in sys.modules:
         for name in [m for m in sys.modules if m.startswith("chainer.")]:
             del sys.modules[name]
@@ -158,8 +163,12 @@ def import_chainer():
         # Chainer and numpy.distutils import deprecated modules; not the learner's concern.
         warnings.filterwarnings("ignore", category=UserWarning, message=".*pkg_resources.*")
         warnings.filterwarnings("ignore", category=DeprecationWarning)
-        with _registered(missing_modules()):
+        standins = missing_modules()
+        first = "chainer" not in sys.modules
+        with _registered(standins):
             import chainer as _chainer
+    if first:
+        SUPPLIED[:] = added + [n for n in standins if n != "numpy.distutils.system_info"]
     return _chainer
 
 

@@ -103,13 +103,14 @@ def count_params(link: chainer.Link) -> int:
     return int(sum(p.size for p in link.params()))
 
 
-def make_trainer(train, test, out, stop_epoch: int, *, batch_size: int = 100, device=None,
-                 test_batch_size: int = 500, progress: bool = True):
+def make_trainer(train, val, out, stop_epoch: int, *, batch_size: int = 100, device=None,
+                 val_batch_size: int = 500, progress: bool = True):
     """A fresh model, its optimizers and a ``Trainer`` with the lesson's extensions.
 
-    ``train``/``test``: datasets of ``(x, digit, parity, over4)`` examples (e.g.
-    ``TransformDataset(images, DigitTasks())``); ``out``: the trainer's folder (reports,
-    figures, snapshots). Extensions: ``Evaluator`` on ``test`` after every epoch,
+    ``train``/``val``: datasets of ``(x, digit, parity, over4)`` examples (e.g.
+    ``TransformDataset(images, DigitTasks())``); ``val`` is a validation split (keep the
+    test set for one final evaluation); ``out``: the trainer's folder (reports,
+    figures, snapshots). Extensions: ``Evaluator`` on ``val`` after every epoch,
     ``LogReport``, ``PrintReport`` (total losses and each head's test accuracy), two
     :class:`ResumablePlotReport` figures (``loss.png``, ``accuracy.png``), a complete
     ``snapshot`` every epoch (``snapshot_epoch_<n>``, which ``load_npz(path, trainer)``
@@ -120,11 +121,11 @@ def make_trainer(train, test, out, stop_epoch: int, *, batch_size: int = 100, de
     optimizers = make_optimizers(model)
     heads = list(model.head_names)
     train_iter = chainer.iterators.SerialIterator(train, batch_size)
-    test_iter = chainer.iterators.SerialIterator(test, test_batch_size, repeat=False,
-                                                 shuffle=False)
+    val_iter = chainer.iterators.SerialIterator(val, val_batch_size, repeat=False,
+                                                shuffle=False)
     updater = MultiHeadUpdater(train_iter, model, optimizers, device=device)
     trainer = chainer.training.Trainer(updater, (stop_epoch, "epoch"), out=str(out))
-    trainer.extend(extensions.Evaluator(test_iter, model, device=device))
+    trainer.extend(extensions.Evaluator(val_iter, model, device=device))
     trainer.extend(extensions.LogReport())
     bar = TqdmProgress() if progress else None
     trainer.extend(extensions.PrintReport(
