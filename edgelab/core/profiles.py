@@ -66,13 +66,22 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
                      xception_fallback_epochs=10, flower_accuracy_goal=0.72),
     },
     # Notebook 04: Chainer datasets, multi-head updater, stochastic units.
+    # *_accuracy_goal: what notebook 04 asserts for the multi-head model on the 10,000 MNIST
+    # test images (one standard error is about 0.002). quick: measured digit 0.966, parity
+    # 0.971 (2026-12-03, trained on 18,000 images with 2,000 held out for validation; the
+    # earlier runs on all 20,000 gave 0.972 and 0.982). full: measured 0.987 and 0.993
+    # (2026-11-24, on all 60,000; the validation split now holds out a tenth). All in
+    # benchmarks/results.jsonl (chainer.multihead_*_accuracy). Each goal leaves about two
+    # points for another seed or machine, far above the 0.5 (parity) or 0.1 (digit) of chance.
     "chainer": {
         "quick": dict(train_examples=20_000, epochs=3, batch_size=100, freeze_iterations=50,
                       flower_image_size=128, memory_images=200, vae_epochs=5, latent_dim=8,
-                      variance_samples=200, estimator_samples=8),
+                      variance_samples=200, estimator_samples=8, digit_accuracy_goal=0.94,
+                      parity_accuracy_goal=0.95),
         "full": dict(train_examples=60_000, epochs=10, batch_size=100, freeze_iterations=200,
                      flower_image_size=128, memory_images=1360, vae_epochs=30, latent_dim=16,
-                     variance_samples=1000, estimator_samples=8),
+                     variance_samples=1000, estimator_samples=8, digit_accuracy_goal=0.97,
+                     parity_accuracy_goal=0.97),
     },
     # Notebook 05: MobileNet from TF Hub, feature extraction and fine-tuning on Flower17.
     # Both profiles use 224 px (the 224-px module): at 128 px fine-tuning gained 2 points at

@@ -136,7 +136,7 @@ def contour_grid(images: Sequence[np.ndarray], heatmaps: Sequence[np.ndarray],
         raise ValueError(f"levels must be fractions of the peak between 0 and 1, got {levels}")
     ncols = min(ncols, n)
     nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.35),
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, (size + 0.3) * nrows + 0.4),
                              squeeze=False)
     edge = [patheffects.withStroke(linewidth=3.2, foreground="black")]
     styles = ["dashed"] * (len(levels) - 1) + ["solid"]
