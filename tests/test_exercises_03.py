@@ -15,8 +15,7 @@ from _exercises import prove
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
-@pytest.fixture(scope="module")
-def context():
+def build_context() -> dict:
     import keras
     import tensorflow as tf
 
@@ -49,6 +48,11 @@ def context():
                 coffee=samples.load_image("coffee.png"),
                 feature_map_and_gradient=feature_map_and_gradient,
                 grad_cam_formula=grad_cam_formula, cascade=dict(nb03.SECTION_4_STEPS), draws=2)
+
+
+@pytest.fixture(scope="module")
+def context():
+    return build_context()
 
 
 @pytest.mark.parametrize("number", [1, 2, 3, 4])

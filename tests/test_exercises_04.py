@@ -16,8 +16,7 @@ import pytest
 from _exercises import prove
 
 
-@pytest.fixture(scope="module")
-def context():
+def build_context() -> dict:
     from edgelab.chainer.compat import chainer
 
     import chainer.functions as F
@@ -39,6 +38,11 @@ def context():
     return dict(np=np, chainer=chainer, F=F, chainer_datasets=chainer_datasets,
                 stochastic=stochastic, MultiHeadUpdater=MultiHeadUpdater, mu=mu, ln_var=ln_var,
                 f=f, S=S, spread=spread, lab=types.SimpleNamespace(seed=42))
+
+
+@pytest.fixture(scope="module")
+def context():
+    return build_context()
 
 
 @pytest.mark.parametrize("number", [1, 2, 3, 4])

@@ -56,8 +56,8 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         # xception_fallback_epochs: only when notebook 02 has not saved its Xception here.
         # flower_accuracy_goal: what notebook 03 asserts for its flower classifier on the 340
         # test images (one standard error is about 0.025). quick: measured 0.715, 0.724
-        # (seed 42, 2026-11-24 and 12-01) and 0.694 (seed 0, 2026-12-03); full: measured 0.832
-        # (seed 42, 2026-12-03, the flower cell run alone in the full profile). Both rows are
+        # (seed 42, 2026-11-24 and 12-01), 0.694 and 0.750 (seeds 0, 1, 2026-12-03); full: 0.832
+        # (seed 42, 2026-12-03, the flower cell run alone in the full profile). All these rows are
         # in benchmarks/results.jsonl (gradcam.flowers_test_accuracy); each goal is about four or
         # more standard errors below the lowest run of its profile.
         "quick": dict(flower_image_size=128, flower_epochs=2, examples_shown=4,
