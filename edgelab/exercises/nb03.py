@@ -72,9 +72,11 @@ class FinerLayer(Exercise):
     `conv_pw_11_relu` comes before the last stride-2 layer, so its map has 8x8 cells on a
     16-pixel grid instead of 4x4 on a 32-pixel one. The checker computes Grace Hopper's
     "bow tie" and "mortarboard" maps with your object and compares their heat-weighted
-    centres: at the finer layer the two classes pull further apart, but the maps are
-    noisier and less specific to the class, because fewer layers separate the feature map
-    from the pixels. Choosing the layer is a trade between where and what."""
+    centres with the last layer's. Finer cells do not by themselves separate two classes:
+    for this small MobileNet the two maps end up closer together at the finer layer,
+    because its features are less specific to the class (fewer layers separate them from
+    the pixels), so both classes light up much the same parts of the photo. Choosing the
+    layer is a trade between *where* and *what*."""
     messages = {
         "passed": "right: {side}x{side} cells on a {step}-pixel grid. Grace Hopper's 'mortarboard' "
                   "heat centre lies {fine:.1f} px above the 'bow tie' one here, {coarse:.1f} px at "
