@@ -166,8 +166,8 @@ class AbsentClass(Exercise):
     only, and take image 0 of the batch."""
     solution = '''
     A, grads = feature_map_and_gradient(imagenet.preprocess(coffee), [names.index("tabby")])
-    alpha = grads.mean(axis=(1, 2))
-    raw_tabby = np.maximum(np.einsum("nhwk,nk->nhw", A, alpha), 0.0)[0]
+    weights = grads.mean(axis=(1, 2))                           # one weight per channel
+    raw_tabby = np.maximum(np.einsum("nhwk,nk->nhw", A, weights), 0.0)[0]   # no division by the peak
     '''
     explanation = """
     There is no cat in the coffee photo, yet Grad-CAM for "tabby" is not empty: some

@@ -305,8 +305,9 @@ class PerHeadBackward(Exercise):
             for name, t in zip(self.model.head_names, labels):
                 F.softmax_cross_entropy(self.model.heads[name](features), t).backward()
             for name, optimizer in self.get_all_optimizers().items():
-                if name not in self.frozen:
-                    optimizer.update()
+                if name in self.frozen:
+                    continue                      # a frozen part keeps its weights
+                optimizer.update()
     '''
     explanation = """
     Chainer accumulates gradients: every `backward()` adds to `.grad` until `cleargrads()`
@@ -347,11 +348,11 @@ class PerHeadBackward(Exercise):
         Mistake(_d(solution.replace(
             """                F.softmax_cross_entropy(self.model.heads[name](features), t).backward()
             for name, optimizer in self.get_all_optimizers().items():
-                if name not in self.frozen:""",
+                if name in self.frozen:""",
             """                F.softmax_cross_entropy(self.model.heads[name](features), t).backward()
                 self.get_optimizer("trunk").update()
             for name, optimizer in self.get_all_optimizers().items():
-                if name not in self.frozen and name != "trunk":""")), "update_each",
+                if name in self.frozen or name == "trunk":""")), "update_each",
                 "updates the trunk after every head"),
     ]
 
