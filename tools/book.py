@@ -23,7 +23,7 @@ and the command reference (the ``edgelab`` parsers). ``--check`` only lists stal
 from __future__ import annotations
 
 import argparse
-import hashlib
+import glob
 import json
 import os
 import re
@@ -56,13 +56,13 @@ class Edition:
 
     @property
     def pages_dir(self) -> Path:
-        return ROOT / self.pages
+        return ROOT / self.pages          # an absolute path stays as it is (tests)
 
     def notebook_paths(self) -> list[Path]:
-        return sorted(ROOT.glob(self.notebooks))
+        return sorted(Path(p) for p in glob.glob(str(ROOT / self.notebooks)))
 
     def teaching_paths(self) -> list[Path]:
-        return sorted(ROOT.glob(self.teaching))
+        return sorted(Path(p) for p in glob.glob(str(ROOT / self.teaching)))
 
     def lessons(self) -> dict[str, dict]:
         """``lessons.toml`` of this edition: what each lesson builds and needs."""
@@ -76,7 +76,10 @@ class Edition:
 def editions(config: Path | None = None) -> list[Edition]:
     """The editions in ``book/editions.toml``, the first (English) first."""
     data = tomllib.loads((config or BOOK / "editions.toml").read_text(encoding="utf-8"))
-    return [Edition(code=code, **values) for code, values in data.items()]
+    found = [Edition(code=code, **values) for code, values in data.items()]
+    for edition in found[1:]:     # a word not translated yet reads as the first edition's
+        edition.labels = {**found[0].labels, **edition.labels}
+    return found
 
 
 # ------------------------------------------------------------------ facts about lessons
@@ -323,18 +326,28 @@ def docnames(files: dict[str, Path]) -> list[str]:
     return sorted(pages)
 
 
-def book_facts(edition: Edition, all_editions: list[Edition], latest: dict) -> dict:
+def repo_path(path: Path) -> str:
+    """``path`` relative to the repository (a file outside it: ``<its folder>/<name>``)."""
+    try:
+        return path.resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        return f"{path.parent.name}/{path.name}"
+
+
+def book_facts(edition: Edition, all_editions: list[Edition], latest: dict,
+               solutions_of=None) -> dict:
     """``_book.json``: what the Sphinx extension adds to the pages of ``edition``."""
     from edgelab.core.project import colab_url, github_path
 
+    solutions_of = solutions_of or solutions
     lessons = {}
     for path in edition.notebook_paths():
-        rel = path.relative_to(ROOT).as_posix()
+        rel = repo_path(path)
         lessons[f"notebooks/{path.stem}"] = {
             "repo_path": rel, "colab_url": colab_url(rel), "github_url": github_path(rel),
             "time": time_text(edition, latest, path.stem),
             "solutions": [{"title": s["title"], "markdown": s["markdown"]}
-                          for s in solutions(path.stem)],
+                          for s in solutions_of(path.stem)],
         }
     def describe(e: Edition) -> dict:
         return {"code": e.code, "label": e.label, "site": e.site, "root_doc": "index",
@@ -343,14 +356,15 @@ def book_facts(edition: Edition, all_editions: list[Edition], latest: dict) -> d
             "editions": [describe(e) for e in all_editions], "lessons": lessons}
 
 
-def stage(edition: Edition, all_editions: list[Edition], latest: dict, into: Path) -> Path:
+def stage(edition: Edition, all_editions: list[Edition], latest: dict, into: Path,
+          solutions_of=None) -> Path:
     """Lay out one edition's sources in ``into/<code>/``; return that folder."""
     dest = into / edition.code
     files = source_map(edition)
     for name, src in files.items():
         _copy_if_changed(src, dest / name)
-    generated = {"_book.json": json.dumps(book_facts(edition, all_editions, latest),
-                                          ensure_ascii=False, indent=1, sort_keys=True)}
+    facts = book_facts(edition, all_editions, latest, solutions_of)
+    generated = {"_book.json": json.dumps(facts, ensure_ascii=False, indent=1, sort_keys=True)}
     if "teaching/index.md" not in files:
         generated["teaching/index.md"] = teaching_index(edition, edition.teaching_paths())
     for name, text in generated.items():
@@ -367,8 +381,11 @@ def stage(edition: Edition, all_editions: list[Edition], latest: dict, into: Pat
 
 # ----------------------------------------------------------------------------------- build
 def build(out: Path = OUT, *, strict: bool = True, clean: bool = False,
-          config: Path | None = None) -> int:
-    """Stage and build every edition into ``out`` (the first edition at its top)."""
+          config: Path | None = None, solutions_of=None) -> int:
+    """Stage and build every edition into ``out`` (the first edition at its top).
+
+    ``config``: another editions file; ``solutions_of(stem)``: another source of solutions
+    (both for tests)."""
     all_editions = editions(config)
     latest = newest(recorded_rows())
     staging = out.parent / f"{out.name}-src"        # build/book -> build/book-src
@@ -377,7 +394,7 @@ def build(out: Path = OUT, *, strict: bool = True, clean: bool = False,
         shutil.rmtree(staging, ignore_errors=True)
     start = time.monotonic()
     for edition in all_editions:
-        src = stage(edition, all_editions, latest, staging)
+        src = stage(edition, all_editions, latest, staging, solutions_of)
         target = out / edition.site
         cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-c", str(BOOK),
                "-d", str(staging / f".doctrees-{edition.code}"), "-D", f"language={edition.code}",
