@@ -48,7 +48,7 @@ def test_every_lesson_has_its_facts_and_its_figures_are_recorded():
 def test_every_lesson_gets_its_colab_link_and_time():
     english = book.editions()[0]
     facts = book.book_facts(english, [english], book.newest(book.recorded_rows()),
-                            solutions_of=lambda stem: [])
+                            solutions_of=lambda stem, lang: [])
     assert sorted(facts["lessons"]) == sorted(f"notebooks/{p.stem}" for p in english.notebook_paths())
     for docname, lesson in facts["lessons"].items():
         assert lesson["repo_path"] == f"{docname}.ipynb"

@@ -333,7 +333,7 @@ def two_editions(tmp_path_factory) -> Path:
         encoding="utf-8")
     out = root / "site"
     solution = [{"title": "Exercise 1", "markdown": "```python\nprint(43)\n```"}]
-    assert book.build(out, config=root / "editions.toml", solutions_of=lambda stem: solution) == 0
+    assert book.build(out, config=root / "editions.toml", solutions_of=lambda stem, lang: solution) == 0
     return out
 
 

@@ -131,23 +131,17 @@ def time_text(edition: Edition, latest: dict, stem: str) -> str:
     return edition.text("time", runs="; ".join(items))
 
 
-def solutions(stem: str) -> list[dict]:
-    """The solutions of a lesson's exercises, as ``[{title, markdown}]`` ([] when none).
+def solutions(stem: str, lang: str = "en") -> list[dict]:
+    """The solutions of a lesson's exercises in ``lang``, as ``[{title, markdown}]``, from
+    :func:`edgelab.exercises.solutions_markdown` ([] for a lesson without exercises)."""
+    from edgelab import exercises
+    from edgelab.core import language
 
-    From ``edgelab.exercises`` once that exists; the book builds without it."""
-    try:
-        from edgelab import exercises
-    except ImportError:
-        return []
-    render = getattr(exercises, "solutions_markdown", None)
-    if render is None:
-        return []
     number = stem.split("_", 1)[0]
-    try:
-        text = render(number)
-    except (KeyError, LookupError, ValueError):
+    if number not in exercises.notebooks():
         return []
-    return split_solutions(text or "")
+    lang = lang if lang in language.LANGUAGES else language.DEFAULT
+    return split_solutions(exercises.solutions_markdown(number, lang=lang))
 
 
 def split_solutions(markdown: str) -> list[dict]:
@@ -347,7 +341,7 @@ def book_facts(edition: Edition, all_editions: list[Edition], latest: dict,
             "repo_path": rel, "colab_url": colab_url(rel), "github_url": github_path(rel),
             "time": time_text(edition, latest, path.stem),
             "solutions": [{"title": s["title"], "markdown": s["markdown"]}
-                          for s in solutions_of(path.stem)],
+                          for s in solutions_of(path.stem, edition.code)],
         }
     def describe(e: Edition) -> dict:
         return {"code": e.code, "label": e.label, "site": e.site, "root_doc": "index",
@@ -384,8 +378,8 @@ def build(out: Path = OUT, *, strict: bool = True, clean: bool = False,
           config: Path | None = None, solutions_of=None) -> int:
     """Stage and build every edition into ``out`` (the first edition at its top).
 
-    ``config``: another editions file; ``solutions_of(stem)``: another source of solutions
-    (both for tests)."""
+    ``config``: another editions file; ``solutions_of(stem, lang)``: another source of
+    solutions (both for tests)."""
     all_editions = editions(config)
     latest = newest(recorded_rows())
     staging = out.parent / f"{out.name}-src"        # build/book -> build/book-src

@@ -26,6 +26,7 @@ COMMANDS = {
     "inspect": "edgelab.edge.inspect",
     "convert": "edgelab.edge.onnx_convert",
     "run": "edgelab.run.runner",
+    "exercises": "edgelab.exercises.cli",
 }
 
 DESCRIPTION = ("edgelab: run the curriculum's notebooks headless, fetch and check its data, "
@@ -37,6 +38,7 @@ EXAMPLES = """examples:
   edgelab inspect model.tflite       the layers and quantization of a .tflite file
   edgelab lineart photos/ lineart/   line art for every image in a folder
   edgelab results                    the figures recorded in benchmarks/results.jsonl
+  edgelab exercises                  which exercises you have passed on this machine
 
 edgelab COMMAND --help shows each command's options and examples."""
 
