@@ -297,7 +297,8 @@ MINI_NOTEBOOK = {
         {"cell_type": "markdown", "id": "head", "metadata": {}, "source":
             "# 01 · A lesson\n\n[![Open In Colab](https://colab.research.google.com/assets/"
             "colab-badge.svg)](https://colab.research.google.com/github/x/y/blob/main/"
-            "notebooks/01_lesson.ipynb)\n\nWhat it teaches; [the end](#Exercises)."},
+            "notebooks/01_lesson.ipynb)\n\nWhat it teaches; [the end](#Exercises); "
+            "[its test](../tests/test_book_browser.py)."},
         {"cell_type": "code", "id": "code", "execution_count": 1, "metadata": {},
          "source": "print(6 * 7)",
          "outputs": [{"output_type": "stream", "name": "stdout", "text": "42\n"}]},
@@ -318,8 +319,8 @@ def two_editions(tmp_path_factory) -> Path:
         (root / code / "pages").mkdir(parents=True)
         (root / code / "notebooks").mkdir()
         (root / code / "pages" / "index.md").write_text(
-            f"# {'Home' if code == 'en' else 'ホーム'}\n\n```{{toctree}}\n:glob:\n\nnotebooks/*\n"
-            "teaching/index\n```\n", encoding="utf-8")
+            f"# {'Home' if code == 'en' else 'ホーム'}\n\nSee [the Makefile](../Makefile).\n\n"
+            "```{toctree}\n:glob:\n\nnotebooks/*\nteaching/index\n```\n", encoding="utf-8")
         nb = json.loads(json.dumps(MINI_NOTEBOOK))
         nb["cells"][0]["source"] = nb["cells"][0]["source"].replace("A lesson", title)
         (root / code / "notebooks" / "01_lesson.ipynb").write_text(
@@ -351,8 +352,14 @@ def test_a_second_edition_and_collapsed_solutions(two_editions, serve, browser):
             other = "en" if name.startswith("ja/") else "ja"
             link = switch.locator(f"a[hreflang='{other}']")
             assert link.count() == 1, f"{name}: no link to the {other} edition"
+        # links to repository files outside the book lead to them on GitHub
+        reader.open(f"{base}/index.html")
+        assert reader.page.locator(f"a[href='{project.github_path('Makefile')}']").count() == 1
         # English lesson -> the same lesson in Japanese, and back
         reader.open(f"{base}/notebooks/01_lesson.html")
+        assert reader.page.locator(
+            f"a[href='{project.github_path('tests/test_book_browser.py')}']").count() == 1
+        assert reader.page.locator("article a:not(.headerlink)[href='#exercises']").count() == 1   # Jupyter's #Exercises
         reader.page.locator("nav.edgelab-languages a[hreflang='ja']").click()
         reader.page.wait_for_load_state("load")
         assert urlsplit(reader.page.url).path == "/ja/notebooks/01_lesson.html"

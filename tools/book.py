@@ -346,8 +346,14 @@ def book_facts(edition: Edition, all_editions: list[Edition], latest: dict,
     def describe(e: Edition) -> dict:
         return {"code": e.code, "label": e.label, "site": e.site, "root_doc": "index",
                 "pages": docnames(source_map(e))}
+    from edgelab.core.project import BRANCH, REPO_URL
+
+    sources = {name.rsplit(".", 1)[0]: repo_path(path)
+               for name, path in source_map(edition).items() if name.endswith((".md", ".ipynb"))}
     return {"edition": {**describe(edition), "labels": edition.labels},
-            "editions": [describe(e) for e in all_editions], "lessons": lessons}
+            "editions": [describe(e) for e in all_editions], "lessons": lessons,
+            "sources": sources,
+            "repository": {"root": str(ROOT), "url": REPO_URL, "branch": BRANCH}}
 
 
 def stage(edition: Edition, all_editions: list[Edition], latest: dict, into: Path,

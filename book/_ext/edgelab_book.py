@@ -11,7 +11,10 @@ runs took and its exercises' solutions. This extension reads that file and
 - adds the solutions after the notebook's exercises, each collapsed in a ``<details>``
   element until the reader opens it (no JavaScript needed);
 - puts a language switch in every page's header once the book has a second edition;
-- copies each lesson's notebook next to its page, for the download link.
+- copies each lesson's notebook next to its page, for the download link;
+- turns a page's relative link to a repository file that is not part of the book
+  (``../tests/test_explain.py``, ``../Makefile``) into a link to that file on GitHub, so a
+  notebook or a teacher's note links the same files in the book as in the repository.
 
 The notebooks themselves are never changed: all of this happens to the text Sphinx reads.
 A notebook's links to its own headings are written the way Jupyter names them
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import html
 import json
+import posixpath
 import re
 import shutil
 from pathlib import Path
@@ -35,6 +39,8 @@ BADGE_RE = re.compile(r"\[!\[Open In Colab\]\(https://colab\.research\.google\.c
 EXERCISES_RE = re.compile(r"^##\s+(Exercises|演習)\b", re.M)
 
 
+RELATIVE_LINK_RE = re.compile(r"\]\((?P<target>[^)\s#<>]+)(?P<fragment>#[^)\s]*)?\)")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")
 LOCAL_LINK_RE = re.compile(r"\]\(#(?P<anchor>[^)\s]+)\)")
 
 
@@ -58,6 +64,40 @@ def book(app) -> dict:
 
 def label(app, key: str, default: str) -> str:
     return book(app)["edition"].get("labels", {}).get(key, default)
+
+
+def repository_links(app, docname: str, markdown: str) -> str:
+    """Relative links to repository files outside the book -> the files on GitHub."""
+    info = book(app)
+    here = info.get("sources", {}).get(docname)
+    repo = info.get("repository")
+    if not here or not repo:
+        return markdown
+    srcdir = Path(app.srcdir).resolve()
+
+    def fix(match):
+        target = match["target"]
+        if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", target) or target.startswith("/") \
+                or target.lower().endswith(IMAGE_SUFFIXES):
+            return match.group(0)
+        staged = (srcdir / docname).parent / target
+        if staged.resolve().is_relative_to(srcdir) and staged.exists():
+            return match.group(0)                      # a page or file of the book
+        in_repo = posixpath.normpath(posixpath.join(posixpath.dirname(here), target))
+        where = Path(repo["root"]) / in_repo
+        if in_repo.startswith("..") or not where.exists():
+            return match.group(0)                      # Sphinx says it is broken
+        kind = "tree" if where.is_dir() else "blob"
+        return f"]({repo['url']}/{kind}/{repo['branch']}/{in_repo}{match['fragment'] or ''})"
+
+    return RELATIVE_LINK_RE.sub(fix, markdown)
+
+
+def rewrite_page_links(app, docname: str, source: list[str]) -> None:
+    """``source-read`` for Markdown pages: repository links (notebooks: rewrite_lesson)."""
+    if docname in book(app)["lessons"] or not str(app.env.doc2path(docname)).endswith(".md"):
+        return
+    source[0] = repository_links(app, docname, source[0])
 
 
 # ---------------------------------------------------------------- the lesson page's text
@@ -90,7 +130,8 @@ def solutions_cells(app, lesson: dict) -> list[dict]:
         body = each["markdown"].rstrip()
         fence = "`" * max(4, 1 + max((len(m) for m in re.findall(r"`{3,}", body)), default=0))
         cells.append(f"{fence}{{solution}} {each['title']}\n{body}\n{fence}")
-    return [{"cell_type": "markdown", "metadata": {}, "source": text} for text in cells]
+    return [{"cell_type": "markdown", "id": f"edgelab-solutions-{i}", "metadata": {},
+             "source": text} for i, text in enumerate(cells)]
 
 
 def _exercises_end(cells: list[dict]) -> int:
@@ -124,7 +165,7 @@ def rewrite_lesson(app, docname: str, source: list[str]) -> None:
     header["source"] = text
     for cell in cells:
         if cell["cell_type"] == "markdown":
-            cell["source"] = book_anchors("".join(cell["source"]))
+            cell["source"] = repository_links(app, docname, book_anchors("".join(cell["source"])))
     extra = solutions_cells(app, lesson)
     if extra:
         at = _exercises_end(cells)
@@ -194,6 +235,7 @@ def setup(app):
     app.add_node(solution, html=(visit_solution_html, depart_solution_html))
     app.add_directive("solution", SolutionDirective)
     app.connect("source-read", rewrite_lesson)
+    app.connect("source-read", rewrite_page_links)
     app.connect("html-page-context", page_context)
     app.connect("build-finished", copy_notebooks)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
