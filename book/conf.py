@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "_ext"))
 
 project = "edgelab"
 author = "the edgelab authors"
-copyright = "the edgelab authors, Apache License 2.0"
+copyright = "the edgelab authors; text and code under the Apache License 2.0"
 html_title = "edgelab"
 
 extensions = [
@@ -62,6 +62,7 @@ html_theme_options = {
     "logo": {"text": "edgelab"},
     "navbar_persistent": [],          # search lives in the sidebar and the article header
     "article_header_end": ["edgelab-language-switch.html", "article-header-buttons.html"],
+    "footer_content_items": ["copyright.html"],
 }
 # Light unless the reader switches: stored figures are drawn for a light background (and an
 # unset mode makes the theme log a console error on a reader's first visit).

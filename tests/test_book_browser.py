@@ -320,15 +320,20 @@ def two_editions(tmp_path_factory) -> Path:
         (root / code / "notebooks").mkdir()
         (root / code / "pages" / "index.md").write_text(
             f"# {'Home' if code == 'en' else 'ホーム'}\n\nSee [the Makefile](../Makefile).\n\n"
+            "```{teaching-notes}\n```\n\n"
             "```{toctree}\n:glob:\n\nnotebooks/*\nteaching/index\n```\n", encoding="utf-8")
         nb = json.loads(json.dumps(MINI_NOTEBOOK))
         nb["cells"][0]["source"] = nb["cells"][0]["source"].replace("A lesson", title)
         (root / code / "notebooks" / "01_lesson.ipynb").write_text(
             json.dumps(nb, ensure_ascii=False), encoding="utf-8")
+    (root / "teaching").mkdir()
+    (root / "teaching" / "01_lesson.md").write_text(
+        "# Teaching lesson 01\n\nThe learners open [the lesson](../notebooks/01_lesson.ipynb).\n")
+    (root / "teaching" / "timetable.md").write_text("# Timetable\n\n09:00 lesson 01.\n")
     labels = (ROOT / "book" / "editions.toml").read_text(encoding="utf-8").split("[en.labels]", 1)[1]
     (root / "editions.toml").write_text(
         f'[en]\nlabel = "English"\npages = "{root}/en/pages"\nnotebooks = "{root}/en/notebooks/*.ipynb"\n'
-        f'teaching = "{root}/none/*.md"\nsite = ""\n[en.labels]{labels}\n'
+        f'teaching = "{root}/teaching/*.md"\nsite = ""\n[en.labels]{labels}\n'
         f'[ja]\nlabel = "日本語"\npages = "{root}/ja/pages"\nnotebooks = "{root}/ja/notebooks/*.ipynb"\n'
         f'teaching = "{root}/none/*.md"\nsite = "ja/"\n[ja.labels]\ncolab = "Colab で開く"\n',
         encoding="utf-8")
@@ -352,8 +357,15 @@ def test_a_second_edition_and_collapsed_solutions(two_editions, serve, browser):
             other = "en" if name.startswith("ja/") else "ja"
             link = switch.locator(f"a[hreflang='{other}']")
             assert link.count() == 1, f"{name}: no link to the {other} edition"
-        # links to repository files outside the book lead to them on GitHub
+        # links to repository files outside the book lead to them on GitHub; the landing page
+        # lists the teacher's notes, the timetable first, as the teachers' page does
         reader.open(f"{base}/index.html")
+        notes = reader.page.locator("article li a").all_inner_texts()
+        assert notes[:2] == ["Timetable", "Teaching lesson 01"], notes
+        reader.open(f"{base}/teaching/index.html")
+        assert reader.page.locator("article li a").all_inner_texts()[:2] == notes[:2]
+        reader.open(f"{base}/ja/index.html")
+        assert "teaching-notes" not in reader.page.content()
         assert reader.page.locator(f"a[href='{project.github_path('Makefile')}']").count() == 1
         # English lesson -> the same lesson in Japanese, and back
         reader.open(f"{base}/notebooks/01_lesson.html")

@@ -52,6 +52,7 @@ class Edition:
     notebooks: str
     teaching: str
     site: str
+    readme: str = ""
     labels: dict = field(default_factory=dict)
 
     @property
@@ -170,13 +171,12 @@ def readme_lesson_table(edition: Edition, latest: dict) -> str:
     from edgelab.core.project import book_url, colab_url
 
     facts = edition.lessons()
-    rows = ["| # | lesson (in the book) | what you build | quick run | open |",
-            "|---|---|---|---:|---|"]
+    rows = [edition.text("readme_header"), "|---|---|---|---:|---|"]
     for path in edition.notebook_paths():
-        stem, rel = path.stem, path.relative_to(ROOT).as_posix()
+        stem, rel = path.stem, repo_path(path)
         quick = [r for r in lesson_runs(latest, stem) if r.get("profile") == "quick"]
         rows.append(
-            f"| {stem[:2]} | [{notebook_title(path)}]({book_url(f'notebooks/{stem}.html')}) "
+            f"| {stem[:2]} | [{notebook_title(path)}]({book_url(f'{edition.site}notebooks/{stem}.html')}) "
             f"| {facts.get(stem, {}).get('build', '')} "
             f"| {duration(quick[0]['value']) if quick else ''} "
             f"| [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
@@ -184,8 +184,7 @@ def readme_lesson_table(edition: Edition, latest: dict) -> str:
     hardware = sorted({r.get("hardware", "?") for path in edition.notebook_paths()
                        for r in lesson_runs(latest, path.stem) if r.get("profile") == "quick"})
     if hardware:
-        rows += ["", f"Quick run: the notebook's recorded wall time in the quick profile "
-                     f"({'; '.join(hardware)})."]
+        rows += ["", edition.text("readme_note", hardware="; ".join(hardware))]
     return "\n".join(rows)
 
 
@@ -193,25 +192,23 @@ def book_lesson_table(edition: Edition, latest: dict) -> str:
     """The landing page's path through the lessons: what each builds, needs and takes."""
     facts = edition.lessons()
     titles = {p.stem: notebook_title(p) for p in edition.notebook_paths()}
-    rows = ["| # | lesson | what you build | what it needs | quick run | full run |",
-            "|---|---|---|---|---:|---:|"]
+    rows = [edition.text("lessons_header"), "|---|---|---|---|---:|---:|"]
     hardware = set()
     for stem, title in titles.items():
         fact = facts.get(stem, {})
         needs = fact.get("needs", "")
         uses = [u[:2] for u in fact.get("uses", [])]
         if uses:
-            needs += (f"; loads the model{'s' if len(uses) > 1 else ''} of "
-                      f"{' and '.join(uses)} (trains a small stand-in without)")
+            key = "lessons_uses_one" if len(uses) == 1 else "lessons_uses_many"
+            needs += edition.text(key, lessons=edition.text("lessons_and").join(uses))
         runs = {r.get("profile"): r for r in lesson_runs(latest, stem)}
         hardware |= {r.get("hardware", "?") for r in runs.values()}
-        cell = {p: duration(runs[p]["value"]) if p in runs else "not recorded"
+        cell = {p: duration(runs[p]["value"]) if p in runs else edition.text("not_recorded")
                 for p in ("quick", "full")}
         rows.append(f"| {stem[:2]} | [{title}](notebooks/{stem}.ipynb) | {fact.get('build', '')} "
                     f"| {needs} | {cell['quick']} | {cell['full']} |")
     if hardware:
-        rows += ["", f"Runs: recorded wall times of each notebook, measured on "
-                     f"{'; '.join(sorted(hardware))}."]
+        rows += ["", edition.text("lessons_note", hardware="; ".join(sorted(hardware)))]
     return "\n".join(rows)
 
 
@@ -220,14 +217,14 @@ def book_results_table(edition: Edition, latest: dict) -> str:
     from edgelab.core.results import _fmt
 
     facts = edition.lessons()
-    rows = ["| # | figure | quick | full |", "|---|---|---:|---:|"]
+    rows = [edition.text("results_header"), "|---|---|---:|---:|"]
     for path in edition.notebook_paths():
         for key, what in facts.get(path.stem, {}).get("results", []):
             cells = []
             for profile in ("quick", "full"):
                 row = latest.get((key, profile))
-                cells.append(f"{_fmt(row['value'])}{' ' + row['unit'] if row and row.get('unit') else ''}"
-                             if row else "not recorded")
+                cells.append(f"{_fmt(row['value'])}{' ' + row['unit'] if row.get('unit') else ''}"
+                             if row else edition.text("not_recorded"))
             rows.append(f"| {path.stem[:2]} | {what} (`{key}`) | {cells[0]} | {cells[1]} |")
     return "\n".join(rows)
 
@@ -242,8 +239,9 @@ def blocks() -> list[tuple[Path, str, str, str]]:
     english = editions()[0]
     out = []
     begin, end = block_markers("lessons")
-    out.append((ROOT / "README.md", begin, end, readme_lesson_table(english, latest)))
     for edition in editions():
+        if edition.readme:
+            out.append((ROOT / edition.readme, begin, end, readme_lesson_table(edition, latest)))
         pages = edition.pages_dir
         if (pages / "index.md").is_file():
             out.append((pages / "index.md", begin, end, book_lesson_table(edition, latest)))

@@ -32,6 +32,7 @@ import shutil
 from pathlib import Path
 
 from docutils import nodes
+from sphinx import addnodes
 from sphinx.util.docutils import SphinxDirective
 
 BADGE_RE = re.compile(r"\[!\[Open In Colab\]\(https://colab\.research\.google\.com/assets/"
@@ -201,6 +202,41 @@ def depart_solution_html(self, node):
     self.body.append("</div></details>\n")
 
 
+# ------------------------------------------------------------------- the teacher's notes
+def teaching_docs(found_docs) -> list[str]:
+    """The teacher's notes in the book, the timetable first."""
+    docs = [d for d in found_docs if d.startswith("teaching/") and d != "teaching/index"]
+    return sorted(docs, key=lambda d: (not d.rsplit("/", 1)[-1].lower().startswith("timetable"), d))
+
+
+class TeachingNotesDirective(SphinxDirective):
+    """```{teaching-notes}```: a list of links to every teacher's note, by its title."""
+
+    def run(self):
+        docs = teaching_docs(self.env.found_docs)
+        self.env.edgelab_teaching_users = getattr(self.env, "edgelab_teaching_users", set())
+        self.env.edgelab_teaching_users.add(self.env.docname)
+        if not docs:
+            return [nodes.paragraph(text=label(self.env.app, "teaching_none",
+                                               "The teacher's notes are being written."))]
+        items = nodes.bullet_list()
+        for doc in docs:
+            ref = addnodes.pending_xref("", refdomain="std", reftype="doc", reftarget=f"/{doc}",
+                                        refexplicit=False, refwarn=True, refdoc=self.env.docname)
+            ref += nodes.inline("", doc)
+            para = nodes.paragraph()
+            para += ref
+            item = nodes.list_item()
+            item += para
+            items += item
+        return [items]
+
+
+def reread_teaching_lists(app, env, added, changed, removed):
+    """``env-get-outdated``: pages listing the notes are re-read (notes come and go)."""
+    return sorted(getattr(env, "edgelab_teaching_users", set()) - set(removed))
+
+
 # ------------------------------------------------------------------------- every page
 def page_context(app, pagename, templatename, context, doctree):
     """The language switch's links (same page in each edition, else its landing page)."""
@@ -234,6 +270,8 @@ def copy_notebooks(app, exception):
 def setup(app):
     app.add_node(solution, html=(visit_solution_html, depart_solution_html))
     app.add_directive("solution", SolutionDirective)
+    app.add_directive("teaching-notes", TeachingNotesDirective)
+    app.connect("env-get-outdated", reread_teaching_lists)
     app.connect("source-read", rewrite_lesson)
     app.connect("source-read", rewrite_page_links)
     app.connect("html-page-context", page_context)
