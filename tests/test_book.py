@@ -128,3 +128,39 @@ def test_the_pages_workflow_builds_what_make_book_builds():
     assert flow["jobs"]["deploy"]["needs"] == "build"
     assert flow["permissions"]["pages"] == "write" and flow["permissions"]["id-token"] == "write"
     assert "book:" in (ROOT / "Makefile").read_text() and "tools/book.py build" in (ROOT / "Makefile").read_text()
+
+
+def test_solutions_come_from_the_exercise_api(monkeypatch):
+    """A lesson with exercises gets one block per exercise, from
+    edgelab.exercises.solutions_markdown; one without gets none."""
+    import types
+
+    from edgelab.exercises import Exercise, Mistake
+
+    module = types.ModuleType("edgelab.exercises.nb06")
+
+    class Kernel(Exercise):
+        """Pick the kernel."""
+        number = 1
+        title = "A wider kernel"
+        answers = ("k",)
+        where = "class"
+        minutes = 5
+        starter = "k = ____\n"
+        hint = "Wider than the strokes."
+        solution = "k = 7\n"
+        explanation = "Strokes are 5 px wide."
+        messages = {"passed": "right", "narrow": "{got} is narrower than the strokes"}
+        mistakes = [Mistake("k = 3\n", "narrow")]
+
+        def verify(self, k):
+            return self.passed("passed") if k > 5 else self.wrong("narrow", got=k)
+
+    Kernel.__module__ = module.__name__
+    module.Kernel = Kernel
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    blocks = book.solutions("06_lineart_extraction")
+    assert [b["title"] for b in blocks] == ["Exercise 1: A wider kernel"]
+    assert "```python\nk = 7\n```" in blocks[0]["markdown"] and "Wider than" in blocks[0]["markdown"]
+    if "07" not in __import__("edgelab.exercises", fromlist=["notebooks"]).notebooks():
+        assert book.solutions("07_edge_quantization") == []

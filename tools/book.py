@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import hashlib
 import json
 import os
 import re
@@ -394,9 +395,12 @@ def build(out: Path = OUT, *, strict: bool = True, clean: bool = False,
     for edition in all_editions:
         src = stage(edition, all_editions, latest, staging, solutions_of)
         target = out / edition.site
+        # _book.json's digest as a config value: when what it adds to pages changes (a
+        # solution, a recorded time, an edition), Sphinx re-reads every page.
+        digest = hashlib.sha256((src / "_book.json").read_bytes()).hexdigest()[:16]
         cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-c", str(BOOK),
                "-d", str(staging / f".doctrees-{edition.code}"), "-D", f"language={edition.code}",
-               str(src), str(target)]
+               "-D", f"edgelab_book_digest={digest}", str(src), str(target)]
         if strict:
             cmd[3:3] = ["-W", "--keep-going"]
         print(f"book: {edition.label} ({edition.code}): {len(docnames(source_map(edition)))} "

@@ -268,6 +268,8 @@ def copy_notebooks(app, exception):
 
 
 def setup(app):
+    # tools/book.py passes the digest of _book.json: a change re-reads every page
+    app.add_config_value("edgelab_book_digest", "", "env")
     app.add_node(solution, html=(visit_solution_html, depart_solution_html))
     app.add_directive("solution", SolutionDirective)
     app.add_directive("teaching-notes", TeachingNotesDirective)
