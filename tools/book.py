@@ -379,6 +379,21 @@ def stage(edition: Edition, all_editions: list[Edition], latest: dict, into: Pat
 
 
 # ----------------------------------------------------------------------------------- build
+def remove_stale_pages(target: Path, edition: Edition, all_editions: list[Edition]) -> None:
+    """Delete the pages of documents the sources no longer have (Sphinx leaves them)."""
+    keep = set(docnames(source_map(edition))) | {"search", "genindex"}
+    others = [target / e.site for e in all_editions if e.site and e is not edition]
+    for page in target.rglob("*.html"):
+        rel = page.relative_to(target)
+        if rel.parts[0].startswith("_") or any(page.is_relative_to(o) for o in others):
+            continue
+        if rel.with_suffix("").as_posix() not in keep:
+            page.unlink()
+            stale_notebook = page.with_suffix(".ipynb")
+            if stale_notebook.is_file():
+                stale_notebook.unlink()
+
+
 def build(out: Path = OUT, *, strict: bool = True, clean: bool = False,
           config: Path | None = None, solutions_of=None) -> int:
     """Stage and build every edition into ``out`` (the first edition at its top).
@@ -412,6 +427,7 @@ def build(out: Path = OUT, *, strict: bool = True, clean: bool = False,
                   "its warnings are above" + ("" if not strict else
                   " (every warning fails `make book`: fix it, or see --lenient)"), file=sys.stderr)
             return 1
+        remove_stale_pages(target, edition, all_editions)
     (out / ".nojekyll").touch()
     print(f"book: built in {time.monotonic() - start:.0f} s; open {out / 'index.html'}")
     return 0
