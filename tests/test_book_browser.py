@@ -202,7 +202,8 @@ def test_each_lesson_links_its_own_notebook(site, serve, browser):
             href = download.evaluate("a => a.href")
             served = site / unquote(urlsplit(href).path).lstrip("/")
             assert served.read_bytes() == notebook.read_bytes(), f"{page}: download is not {notebook.name}"
-            assert "Time, as recorded" in reader.page.locator(".edgelab-time").inner_text()
+            assert "Time, as recorded" in reader.page.locator(".edgelab-time").inner_text(), \
+                f"{page}: no run of {notebook.name} is recorded (make record-run, then make docs)"
             assert reader.page.locator("img[src*='colab-badge']").count() == 0
             if notebook.name.startswith("03"):
                 reader.page.screenshot(path=str(ARTIFACTS / "book-lesson-03.png"))
