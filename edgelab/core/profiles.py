@@ -82,9 +82,12 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
                      frozen_goal=0.80, finetune_margin_se=2.0),
     },
     # Notebook 06: line-art extraction.
+    # timing_runs: single timed calls per method after a warm-up (median and IQR).
     "lineart": {
-        "quick": dict(grid_kernels=(3, 5, 7), timing_side=1024, pair_images=6, pair_max_side=256),
-        "full": dict(grid_kernels=(3, 5, 7, 9), timing_side=2048, pair_images=68, pair_max_side=512),
+        "quick": dict(grid_kernels=(3, 5, 7), timing_side=1024, timing_runs=20, pair_images=6,
+                      pair_max_side=256),
+        "full": dict(grid_kernels=(3, 5, 7, 9), timing_side=2048, timing_runs=50, pair_images=68,
+                     pair_max_side=512),
     },
     # Notebook 07: conversion, quantization, inspection.
     # latency_runs: timed single-image calls per model (one thread, interleaved), repeated
