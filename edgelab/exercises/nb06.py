@@ -48,8 +48,9 @@ class StrokeWidth(Exercise):
     solution = '''
     wide = synthetic.draw_illustration(stroke=5)
     sweep5 = {}
-    for k in (3, 5, 7, 9):
-        _, sweep5[f"kernel {k}"] = synthetic.score(lineart.extract_line_art(wide.image, kernel=k), wide)
+    for side in (3, 5, 7, 9):
+        art5 = lineart.extract_line_art(wide.image, kernel=side)
+        _, sweep5[f"kernel {side}"] = synthetic.score(art5, wide)
     print(pd.DataFrame(sweep5).T[["1 stroke (share)", "thickness (px)"]].round(2))
     smallest_kernel = 7
     '''
