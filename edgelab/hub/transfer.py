@@ -219,10 +219,12 @@ def count_params(variables: Iterable) -> int:
 # --------------------------------------------------------------------------- measuring
 
 def accuracy_standard_error(accuracy: float, n: int) -> float:
-    """The standard error of an accuracy measured on ``n`` test images: sqrt(p (1 - p) / n).
+    """The standard error of an accuracy measured on ``n`` images: sqrt(p (1 - p) / n).
 
-    How far the same model's accuracy would typically move on another test set of the
-    same size; two accuracies closer than about one standard error are not told apart.
+    How far the same model's accuracy would typically move on another set of images of the
+    same size: the precision of *one* accuracy. Two models measured on the same images are
+    not compared with it (their errors are correlated); use a paired test on the images
+    they disagree on, McNemar's, as notebook 05 does.
     """
     if n <= 0:
         raise ValueError(f"need at least one test image, got n={n}")
