@@ -268,8 +268,9 @@ class BatchNormTraining(Exercise):
     the module only when the layer is trainable *and* the model is training. With 680
     augmented flower photos in batches of 32, batch statistics are noisy and differ from the
     ImageNet statistics the model is evaluated with, which is why this lesson (and the Keras
-    guide) fine-tunes with training=False; the model card's 0.997 makes the moving averages
-    move more slowly than the default 0.99. To compare the two on your own run, fine-tune
+    guide) fine-tunes with training=False. The model card sets the default momentum to 0.99
+    "to accelerate training on small datasets" and names 0.997 as another value advanced
+    users can pass; with it the moving averages follow the batches more slowly. To compare the two on your own run, fine-tune
     bn_model with section 5's FineTuner and recipe, and compare validation accuracies with
     section 6's paired test on the validation split.
     '''
