@@ -105,116 +105,123 @@ class StrokeWidth(Exercise):
                            erased_smaller=lineart.LineArtExtractor(kernel=smaller).max_erased_width)
 
 
-class FourCalls(Exercise):
+class SoftFromFile(Exercise):
     number = 2
-    title = "The method in five OpenCV calls"
-    answers = ("my_line_art",)
+    title = "Soft line art from an image file"
+    answers = ("my_soft_line_art",)
     where = "class"
     minutes = 15
-    starter = '''
-    def my_line_art(image):
-        """RGB uint8 image -> uint8 line art, dark lines on white: gray, dilate with a 5x5
-        square of ones, difference, invert, Otsu threshold. Use cv2 only (not edgelab)."""
-        return ____   # replace with your OpenCV calls
-    '''
-    hint = '''
-    cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) (the image is RGB), cv2.dilate(gray,
-    np.ones((5, 5), np.uint8)), then cv2.subtract with the *brighter* image first: dilation
-    never darkens a pixel. 255 - difference (or cv2.bitwise_not) gives dark lines on white;
-    cv2.threshold(..., 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU) returns (threshold, image).
-    '''
-    solution = '''
-    def my_line_art(image):
-        gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-        dilated = cv2.dilate(gray, np.ones((5, 5), np.uint8))
-        difference = cv2.subtract(dilated, gray)
-        inverted = 255 - difference
-        _, art = cv2.threshold(inverted, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-        return art
-    '''
-    explanation = '''
-    These five calls are `lineart.LineArtExtractor(kernel=5)`. The order of the subtraction
-    matters because OpenCV saturates: `cv2.subtract(gray, dilated)` is never positive, so
-    every pixel becomes 0 and the inverted "line art" is a blank page (the source's bug).
-    Gray first, because lines are about brightness: dilating the colour channels separately
-    gives coloured lines at colour boundaries. Otsu's threshold adapts to each picture; a
-    fixed one (the source used 100) drops the lines between two light colours.
-    '''
+    starter = """
+    def my_soft_line_art(path):
+        \"\"\"An image file -> uint8 soft line art: cv2.imread, gray, dilate with a 5x5 square of
+        ones, difference, invert; then Otsu's threshold makes the paper white while line pixels
+        keep their gray level. OpenCV and NumPy only (not edgelab).\"\"\"
+        return ____   # replace with your calls
+    """
+    hint = """
+    cv2.imread returns the channels in BGR order, so the gray conversion is
+    cv2.COLOR_BGR2GRAY. cv2.threshold(inverted, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    returns (threshold, paper) with paper 255 above the threshold and 0 below; the soft line
+    art is the brighter of the two images at each pixel: np.maximum(inverted, paper).
+    """
+    solution = """
+    def my_soft_line_art(path):
+        bgr = cv2.imread(str(path))
+        luminance = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+        spread = cv2.dilate(luminance, np.ones((5, 5), np.uint8))
+        lines_dark = 255 - cv2.subtract(spread, luminance)
+        _, paper = cv2.threshold(lines_dark, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+        return np.maximum(lines_dark, paper)
+    """
+    explanation = """
+    The five calls are section 2's; two things change with a file. cv2.imread gives BGR, so
+    COLOR_RGB2GRAY would weight blue as if it were red (0.299) and red as blue (0.114): a
+    slightly different gray, and different lines wherever red and blue differ. And the soft
+    mode keeps the anti-aliased look of real line art: Otsu's threshold only decides which
+    pixels are paper (made 255); the others keep the inverted difference, so faint and strong
+    strokes stay distinguishable, the usual look of colourization training data. The order of
+    the subtraction still matters: cv2.subtract(gray, dilated) is never positive and OpenCV
+    saturates it at 0, so the result is a blank page (the source's bug).
+    """
     messages = {
-        "passed": "right: your five calls give the lesson's line art pixel for pixel, on the "
-                  "illustration and on the cat photo (Otsu chose {threshold})",
-        "not_array": "my_line_art returned {kind}; return the thresholded image (cv2.threshold "
+        "passed": "right: your calls give the lesson's soft line art pixel for pixel on both files "
+                  "({levels} gray levels on the drawing; Otsu chose {threshold})",
+        "not_array": "my_soft_line_art returned {kind}; return the line-art image (cv2.threshold "
                      "returns a pair: (threshold, image))",
+        "no_image": "my_soft_line_art returned None: cv2.imread gives None for a path it cannot "
+                    "read; pass it str(path)",
         "dtype": "your line art is {dtype}; keep OpenCV's uint8 images all the way (0..255)",
         "colour": "your line art has {channels} channels: you worked on the colour image. Convert "
-                  "to gray first, cv2.cvtColor(image, cv2.COLOR_RGB2GRAY): lines are about "
+                  "to gray first, cv2.cvtColor(image, cv2.COLOR_BGR2GRAY): lines are about "
                   "brightness, and per-channel differences give coloured lines",
         "shape": "your line art has shape {got}; the image is {want}: return one value per pixel",
         "blank": "your line art is a blank white page: the difference is 0 everywhere. "
                  "cv2.subtract(gray, dilated) is never positive and OpenCV saturates it at 0; "
                  "the dilated image is the brighter one: cv2.subtract(dilated, gray)",
-        "not_inverted": "your lines are white on black ({black:.0%} of the pixels are black): "
-                        "invert the difference (255 - difference) before thresholding",
-        "bgr": "almost: your gray image weights the channels as if the image were BGR "
-               "(cv2.imread's order). This image is RGB: use cv2.COLOR_RGB2GRAY",
-        "fixed_threshold": "you thresholded at a fixed value (any of {low}..{high} gives your result "
-                           "here); Otsu's method picks {otsu} for this picture, and your threshold "
-                           "keeps {kept:.0%} of its line pixels: lines between light colours are "
-                           "lost. Add cv2.THRESH_OTSU (the threshold argument is then ignored)",
+        "not_inverted": "your lines are light on a dark page ({dark:.0%} of the pixels are darker "
+                        "than 128): invert the difference (255 - difference) before thresholding",
+        "rgb_on_bgr": "almost: your gray image treats the file's channels as RGB, but cv2.imread "
+                      "returns BGR; use cv2.COLOR_BGR2GRAY",
+        "binary": "your line art is binary (0 and 255 only): that is mode='binary'. Keep the line "
+                  "pixels' gray level: np.maximum(inverted, paper)",
+        "no_threshold": "your paper is not white: that is the inverted difference without a "
+                        "threshold (mode='gray'). Otsu's threshold decides which pixels are paper; "
+                        "make those 255",
         "kernel": "your line art is the lesson's with a {kernel}x{kernel} square; the exercise "
                   "asks for 5x5 (np.ones((5, 5), np.uint8))",
-        "soft": "your line pixels keep gray levels ({levels} distinct values): that is mode='soft'; "
-                "this exercise asks for binary line art (0 and 255 only)",
-        "different": "your line art differs from the lesson's on {n} of {total} pixels "
-                     "({where}); compare your intermediate images with "
-                     "lineart.LineArtExtractor(kernel=5).steps(image)",
+        "different": "your line art differs from the lesson's on {n} of {total} pixels ({where}); "
+                     "compare your intermediate images with lineart.LineArtExtractor(kernel=5, "
+                     "mode='soft', channel_order='bgr').steps(cv2.imread(path))",
     }
     mistakes = [
-        Mistake('''
-def my_line_art(image):
-    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-    dilated = cv2.dilate(gray, np.ones((5, 5), np.uint8))
-    difference = cv2.subtract(gray, dilated)
-    _, art = cv2.threshold(255 - difference, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    return art
-''', "blank", "the source's swapped cv2.subtract arguments"),
-        Mistake('''
-def my_line_art(image):
-    dilated = cv2.dilate(image, np.ones((5, 5), np.uint8))
-    return 255 - cv2.subtract(dilated, image)
-''', "colour", "the source's colour dilation, saved before any threshold"),
-        Mistake('''
-def my_line_art(image):
-    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-    dilated = cv2.dilate(gray, np.ones((5, 5), np.uint8))
-    _, art = cv2.threshold(255 - cv2.subtract(dilated, gray), 100, 255, cv2.THRESH_BINARY)
-    return art
-''', "fixed_threshold", "the source's fixed threshold of 100"),
-        Mistake('''
-def my_line_art(image):
-    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    dilated = cv2.dilate(gray, np.ones((5, 5), np.uint8))
-    _, art = cv2.threshold(255 - cv2.subtract(dilated, gray), 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    return art
-''', "bgr", "cv2.imread's BGR order assumed for an RGB image"),
-        Mistake('''
-def my_line_art(image):
-    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-    difference = cv2.subtract(cv2.dilate(gray, np.ones((5, 5), np.uint8)), gray)
-    _, art = cv2.threshold(difference, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    return art
-''', "not_inverted", "forgot to invert the difference"),
+        Mistake("""
+def my_soft_line_art(path):
+    bgr = cv2.imread(str(path))
+    luminance = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+    spread = cv2.dilate(luminance, np.ones((5, 5), np.uint8))
+    lines_dark = 255 - cv2.subtract(luminance, spread)
+    _, paper = cv2.threshold(lines_dark, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    return np.maximum(lines_dark, paper)
+""", "blank", "the source's swapped cv2.subtract arguments"),
+        Mistake("""
+def my_soft_line_art(path):
+    bgr = cv2.imread(str(path))
+    luminance = cv2.cvtColor(bgr, cv2.COLOR_RGB2GRAY)
+    spread = cv2.dilate(luminance, np.ones((5, 5), np.uint8))
+    lines_dark = 255 - cv2.subtract(spread, luminance)
+    _, paper = cv2.threshold(lines_dark, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    return np.maximum(lines_dark, paper)
+""", "rgb_on_bgr", "section 2's COLOR_RGB2GRAY kept for a BGR image from cv2.imread"),
+        Mistake("""
+def my_soft_line_art(path):
+    bgr = cv2.imread(str(path))
+    luminance = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+    spread = cv2.dilate(luminance, np.ones((5, 5), np.uint8))
+    lines_dark = 255 - cv2.subtract(spread, luminance)
+    _, paper = cv2.threshold(lines_dark, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    return paper
+""", "binary", "returned the thresholded (binary) image"),
+        Mistake("""
+def my_soft_line_art(path):
+    bgr = cv2.imread(str(path))
+    spread = cv2.dilate(bgr, np.ones((5, 5), np.uint8))
+    return 255 - cv2.subtract(spread, bgr)
+""", "colour", "the source's colour dilation, no gray and no threshold"),
     ]
 
-    def _judge(self, my_line_art, image):
-        """None if ``my_line_art(image)`` is the lesson's line art, else the verdict."""
-        from edgelab import lineart
-        from edgelab.lineart import synthetic
+    def _judge(self, fn, path):
+        """None if ``fn(path)`` is the lesson's soft line art of that file, else the verdict."""
+        import cv2
 
-        out = my_line_art(image.copy())
-        if out is ____ or out is Ellipsis or out is None:
-            raise ExerciseError("my_line_art still returns ____: replace it with your OpenCV calls, "
-                                "then run the cell again")
+        from edgelab import lineart
+
+        image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        out = fn(path)
+        if out is ____ or out is Ellipsis:
+            raise ExerciseError("my_soft_line_art still returns ____: replace it with your "
+                                "calls, then run the cell again")
+        if out is None:
+            return self.wrong("no_image")
         if isinstance(out, tuple):
             return self.wrong("not_array", kind="a tuple")
         if not isinstance(out, np.ndarray):
@@ -225,55 +232,59 @@ def my_line_art(image):
             return self.wrong("shape", got=out.shape, want=image.shape[:2])
         if out.dtype != np.uint8:
             return self.wrong("dtype", dtype=out.dtype)
-        reference = lineart.LineArtExtractor(kernel=5)
-        want = reference(image)
+        soft = lambda **kw: lineart.LineArtExtractor(**{"kernel": 5, "mode": "soft",  # noqa: E731
+                                                        "channel_order": "bgr", **kw})(image)
+        want = soft()
         if np.array_equal(out, want):
             return None
         if (out == 255).all():
             return self.wrong("blank")
         if np.mean(out < 128) > 0.5:
-            return self.wrong("not_inverted", black=float(np.mean(out < 128)))
-        if np.array_equal(out, lineart.LineArtExtractor(kernel=5, channel_order="bgr")(image)):
-            return self.wrong("bgr")
+            return self.wrong("not_inverted", dark=float(np.mean(out < 128)))
+        if np.array_equal(out, soft(channel_order="rgb")):
+            return self.wrong("rgb_on_bgr")
+        if np.array_equal(out, soft(mode="binary")) or np.array_equal(
+                out, soft(mode="binary", channel_order="rgb")):
+            return self.wrong("binary")
+        if np.array_equal(out, soft(mode="gray")):
+            return self.wrong("no_threshold")
         for k in (3, 7, 9):
-            if np.array_equal(out, lineart.LineArtExtractor(kernel=k)(image)):
+            if np.array_equal(out, soft(kernel=k)):
                 return self.wrong("kernel", kernel=k)
-        steps = reference.steps(image)
-        values = np.unique(out)
-        if set(values.tolist()) <= {0, 255} and (out == 0).any():
-            low = int(steps.inverted[out == 0].max())
-            high = int(steps.inverted[out == 255].min()) - 1 if (out == 255).any() else 255
-            if np.array_equal(out, np.where(steps.inverted > low, 255, 0).astype(np.uint8)):
-                kept = float(np.mean(out == 0) / max(np.mean(want == 0), 1e-9))
-                return self.wrong("fixed_threshold", low=low, high=high, otsu=steps.threshold,
-                                  kept=min(kept, 1.0))
-        elif len(values) > 2:
-            return self.wrong("soft", levels=len(values))
         diff = out != want
         ys, xs = np.nonzero(diff)
         return self.wrong("different", n=int(diff.sum()), total=diff.size,
                           where=f"rows {ys.min()}-{ys.max()}, columns {xs.min()}-{xs.max()}")
 
-    def verify(self, my_line_art):
+    def verify(self, my_soft_line_art):
+        import tempfile
+
+        import cv2
+
         from edgelab import lineart
-        from edgelab.datasets import samples
         from edgelab.lineart import synthetic
 
-        if not callable(my_line_art):
-            return self.wrong("not_array", kind=f"{type(my_line_art).__name__} (my_line_art "
-                              "should be a function)")
+        if not callable(my_soft_line_art):
+            return self.wrong("not_array", kind=f"{type(my_soft_line_art).__name__} "
+                              "(my_soft_line_art should be a function)")
         drawing = synthetic.draw_illustration().image
-        verdict = self._judge(my_line_art, drawing)
-        if verdict is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            files = [Path(tmp) / "drawing.png"]
+            cv2.imwrite(str(files[0]), cv2.cvtColor(drawing, cv2.COLOR_RGB2BGR))
             try:
-                photo = samples.load_image("chelsea.png")
+                from edgelab.datasets import samples
+
+                files.append(Path(tmp) / "cat.png")
+                cv2.imwrite(str(files[1]), cv2.cvtColor(samples.load_image("chelsea.png"),
+                                                        cv2.COLOR_RGB2BGR))
             except Exception:  # noqa: BLE001 - the photo is a second check, not required
-                photo = None
-            if photo is not None:
-                verdict = self._judge(my_line_art, photo)
-        if verdict is not None:
-            return verdict
-        return self.passed(threshold=lineart.LineArtExtractor(kernel=5).steps(drawing).threshold)
+                files = files[:1]
+            for path in files:
+                verdict = self._judge(my_soft_line_art, path)
+                if verdict is not None:
+                    return verdict
+        steps = lineart.LineArtExtractor(kernel=5, mode="soft").steps(drawing)
+        return self.passed(levels=len(np.unique(steps.line_art)), threshold=steps.threshold)
 
 
 class InklessBoundary(Exercise):
