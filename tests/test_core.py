@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -273,3 +274,25 @@ def test_progress_bar_outside_a_notebook_is_a_plain_tqdm(monkeypatch, capsys):
     assert not progress.in_notebook()
     b = progress.bar(range(3), desc="x")
     assert isinstance(b, std_tqdm) and list(b) == [0, 1, 2]
+
+
+def test_notebook_start_puts_the_kernels_scripts_folder_on_path(monkeypatch, tmp_path):
+    """`!edgelab ...` in a cell must find the command installed beside the kernel's Python,
+    also when the environment was never activated."""
+    import sys as _sys
+
+    from edgelab import notebook
+
+    scripts = tmp_path / "bin"
+    scripts.mkdir()
+    (scripts / "edgelab").write_text("#!/bin/sh\n")
+    monkeypatch.setattr(_sys, "executable", str(scripts / "python"))
+    monkeypatch.setenv("PATH", "/usr/bin")
+    notebook._scripts_on_path()
+    assert os.environ["PATH"].split(os.pathsep) == [str(scripts), "/usr/bin"]
+    notebook._scripts_on_path()   # already there: unchanged
+    assert os.environ["PATH"].split(os.pathsep) == [str(scripts), "/usr/bin"]
+    (scripts / "edgelab").unlink()
+    monkeypatch.setenv("PATH", "/usr/bin")
+    notebook._scripts_on_path()   # no edgelab command there: PATH left alone
+    assert os.environ["PATH"] == "/usr/bin"
