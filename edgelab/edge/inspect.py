@@ -68,6 +68,34 @@ _NUMPY_TYPES = {"FLOAT32": np.float32, "FLOAT16": np.float16, "FLOAT64": np.floa
                 "BOOL": np.bool_}
 
 
+# Ops that compute each element from the same element of their inputs: they give the same
+# values in any layout, so a TRANSPOSE pair around a chain of them can go (see
+# TFLiteFile.transpose_pairs; binary ones only with a single-value constant operand).
+LAYOUT_FREE_OPS = frozenset({
+    "ABS", "CAST", "CEIL", "COS", "DEQUANTIZE", "ELU", "EXP", "FLOOR", "GELU", "HARD_SWISH",
+    "LEAKY_RELU", "LOG", "LOGISTIC", "NEG", "QUANTIZE", "RELU", "RELU6", "RELU_0_TO_1",
+    "RELU_N1_TO_1", "ROUND", "RSQRT", "SIGN", "SIN", "SQRT", "SQUARE", "TANH",
+    "ADD", "SUB", "MUL", "DIV", "MAXIMUM", "MINIMUM", "POW", "SQUARED_DIFFERENCE"})
+
+
+def transpose_text(sites: list[dict], indent: str = "  ") -> str:
+    """:meth:`TFLiteFile.transpose_sites` as lines a person reads: where each TRANSPOSE
+    sits, and which pairs cancel around layout-free ops."""
+    lines = [f"TRANSPOSE ops: {len(sites)}"]
+    for site in sites:
+        perm = ",".join(map(str, site["perm"])) if site["perm"] else "?"
+        after = ", ".join(site["after"]) or "nothing"
+        line = f"{indent}#{site['index']} perm [{perm}]: {site['before']} -> TRANSPOSE -> {after}"
+        if site["pair"] == "opens":
+            partners = ", ".join(f"#{p}" for p in site["partners"])
+            between = ", ".join(site["between"]) or "no op"
+            line += f"; cancels with {partners} around {between}"
+        elif site["pair"] == "closes":
+            line += f"; closes the pair opened by #{site['partners'][0]}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
 class TFLiteFormatError(ValueError):
     """The file is not a TFLite FlatBuffer, or it is truncated or corrupt."""
 
@@ -117,6 +145,10 @@ class Tensor:
     buffer: int
     data_bytes: int                 # bytes of constant data (0 for activations)
     quantization: Quantization | None
+    # Sparse constant (the converter's EXPERIMENTAL_SPARSITY): the schema's
+    # SparsityParameters as flatc writes them; the buffer holds only the stored values.
+    sparsity: dict | None = field(default=None, hash=False, compare=False)
+    is_variable: bool = False
 
     @property
     def is_constant(self) -> bool:
@@ -130,6 +162,28 @@ class Tensor:
     def shape_text(self) -> str:
         dims = self.shape_signature if self.shape_signature else self.shape
         return "x".join("?" if d < 0 else str(d) for d in dims) or "scalar"
+
+    @property
+    def is_sparse(self) -> bool:
+        return self.sparsity is not None
+
+    def sparsity_text(self) -> str:
+        """``"sparse (CSR on dim 1): 179 of 2,048 values stored (91% zeros)"``, or ""."""
+        if self.sparsity is None:
+            return ""
+        dims = self.sparsity.get("dim_metadata", [])
+        order = self.sparsity.get("traversal_order", [])
+        csr = [order[i] if i < len(order) else i for i, d in enumerate(dims)
+               if d.get("format") == "SPARSE_CSR"]
+        block = self.sparsity.get("block_map") or []
+        text = "sparse (" + ("CSR on dim " + ",".join(map(str, csr)) if csr else "dense") \
+            + (f", {len(block)}-D blocks" if block else "") + ")"
+        size = np.dtype(_NUMPY_TYPES[self.dtype]).itemsize if self.dtype in _NUMPY_TYPES else 0
+        stored = self.data_bytes // size if size else 0    # the buffer holds the stored values
+        if stored:
+            text += (f": {stored:,} of {self.elements:,} values stored "
+                     f"({1 - stored / max(1, self.elements):.0%} zeros)")
+        return text
 
 
 @dataclass(frozen=True)
@@ -148,6 +202,54 @@ class Layer:
     activation: str = ""             # fused activation ("" when NONE)
     params: int = 0                  # elements of the constant inputs (weights, bias)
     param_bytes: int = 0
+    subgraph: int = 0                # which subgraph the operator belongs to
+    custom_options: bytes = field(default=b"", repr=False, hash=False, compare=False)
+    calls: tuple[tuple[str, int], ...] = ()   # (role, subgraph index): WHILE, IF, CALL_ONCE...
+
+    def custom_options_text(self, limit: int = 48) -> str:
+        """A custom op's options: their size and, when they are a FlexBuffer (the schema's
+        only format), the decoded value, shortened to ``limit`` characters."""
+        if not self.custom_options:
+            return ""
+        text = f"custom options: {len(self.custom_options)} bytes"
+        value = _flexbuffer(self.custom_options)
+        if value is not None:
+            shown = repr(value)
+            text += " " + (shown if len(shown) <= limit else shown[:limit - 3] + "...")
+        return text
+
+
+@dataclass
+class Subgraph:
+    """One subgraph of the model: its tensors, operators (:class:`Layer`), inputs, outputs.
+    The first is the model's main graph; WHILE, IF and CALL_ONCE operators run the others
+    (a loop's condition and body, an ``init`` subgraph that sets resource variables)."""
+
+    index: int
+    name: str
+    tensors: list[Tensor]
+    layers: list[Layer]
+    inputs: tuple[int, ...]
+    outputs: tuple[int, ...]
+    dequantized_from: dict[int, int] = field(default_factory=dict)
+    called_as: tuple[str, ...] = ()    # "while body of op #3 in subgraph 0", ...
+
+    @property
+    def label(self) -> str:
+        return f"subgraph {self.index}" + (f" {self.name!r}" if self.name else "")
+
+
+def _flexbuffer(data: bytes):
+    """The decoded FlexBuffer, or None when ``data`` is not one."""
+    try:
+        from flatbuffers import flexbuffers
+
+        value = flexbuffers.Loads(bytearray(data))
+    except Exception:  # noqa: BLE001 - arbitrary bytes: not a FlexBuffer
+        return None
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    return value
 
 
 # --------------------------------------------------------------------------- parsing helpers
@@ -170,7 +272,7 @@ def _table_fields(obj, enums: dict[str, dict[int, str]]) -> dict[str, Any]:
     out = {}
     cls = type(obj)
     for name in sorted(dir(cls)):
-        if name.startswith(("_", "GetRootAs", "Init")) or name.endswith(_SKIP_SUFFIXES):
+        if name.startswith(("_", "GetRootAs")) or name == "Init" or name.endswith(_SKIP_SUFFIXES):
             continue
         attr = getattr(cls, name)
         if not callable(attr):
@@ -288,6 +390,68 @@ def _quantization(q) -> Quantization | None:
                         int(q.QuantizedDimension()))
 
 
+# Operator options that name another subgraph, with the role shown for it.
+_CALL_FIELDS = (("cond_subgraph_index", "cond"), ("body_subgraph_index", "body"),
+                ("then_subgraph_index", "then"), ("else_subgraph_index", "else"),
+                ("init_subgraph_index", "init"), ("subgraph", "call"),
+                ("decomposition_subgraph_index", "decomposition"),
+                ("comparator_subgraph_index", "comparator"),
+                ("update_computation_subgraph_index", "update"))
+
+
+def _index_vector(kind: int, table) -> dict | None:
+    """A SparseIndexVector union member as flatc writes it: ``{"values": [...]}``."""
+    if table is None or not kind:
+        return None
+    import tflite
+
+    name = {v: k for k, v in vars(tflite.SparseIndexVector).items()
+            if not k.startswith("_")}.get(kind)
+    cls = getattr(tflite, name, None) if name else None
+    if cls is None:
+        return None
+    vec = cls()
+    vec.Init(table.Bytes, table.Pos)
+    return {"values": _np_list(vec.ValuesAsNumpy, vec.ValuesIsNone)}
+
+
+def _sparsity(sp, defaults: bool = False) -> dict | None:
+    """A tensor's SparsityParameters in flatc's JSON layout (fields at their default left
+    out, as ``flatc --json`` does; all of them with ``defaults``), or None for a dense
+    tensor."""
+    if sp is None:
+        return None
+    import tflite
+
+    kinds = {v: k for k, v in vars(tflite.SparseIndexVector).items() if not k.startswith("_")}
+    formats = {v: k for k, v in vars(tflite.DimensionType).items() if not k.startswith("_")}
+    dims = []
+    for i in range(sp.DimMetadataLength()):
+        d = sp.DimMetadata(i)
+        entry: dict[str, Any] = {}
+        if defaults or d.Format():
+            entry["format"] = formats.get(d.Format(), d.Format())
+        if defaults or d.DenseSize():
+            entry["dense_size"] = int(d.DenseSize())
+        for field_name, kind, getter in (("array_segments", d.ArraySegmentsType(),
+                                          d.ArraySegments),
+                                         ("array_indices", d.ArrayIndicesType(),
+                                          d.ArrayIndices)):
+            if defaults or kind:
+                entry[f"{field_name}_type"] = kinds.get(kind, kind)
+            if kind:
+                entry[field_name] = _index_vector(kind, getter())
+        dims.append(entry)
+    out: dict[str, Any] = {}
+    if not sp.TraversalOrderIsNone():
+        out["traversal_order"] = sp.TraversalOrderAsNumpy().tolist()
+    if not sp.BlockMapIsNone():
+        out["block_map"] = sp.BlockMapAsNumpy().tolist()
+    if not sp.DimMetadataIsNone():
+        out["dim_metadata"] = dims
+    return out
+
+
 def _buffer_size(buf, data: bytes) -> int:
     """Bytes of constant data of one Buffer table, checked to lie inside the file."""
     if not buf.DataIsNone():
@@ -366,25 +530,19 @@ class TFLiteFile:
                            for j in range(sd.InputsLength())},
                 "outputs": {sd.Outputs(j).Name().decode(): int(sd.Outputs(j).TensorIndex())
                             for j in range(sd.OutputsLength())},
+                "subgraph_index": int(sd.SubgraphIndex()),
             })
-        graph = model.Subgraphs(0)
-        self.subgraph_name = (graph.Name() or b"").decode("utf-8", "replace")
-        self.tensors = [self._tensor(graph.Tensors(i), i) for i in range(graph.TensorsLength())]
-        self.inputs = tuple(int(i) for i in _np_list(graph.InputsAsNumpy, graph.InputsIsNone))
-        self.outputs = tuple(int(i) for i in _np_list(graph.OutputsAsNumpy, graph.OutputsIsNone))
-        # float16 models store weights as FLOAT16 constants feeding DEQUANTIZE ops; the
-        # layers that use them see a float32 activation. Remember where each came from.
-        self.dequantized_from: dict[int, int] = {}
-        self.layers = []
-        for i in range(graph.OperatorsLength()):
-            layer = self._layer(graph.Operators(i), i)
-            self.layers.append(layer)
-            if (layer.op == "DEQUANTIZE" and layer.inputs
-                    and self.tensors[layer.inputs[0]].is_constant):
-                self.dequantized_from[layer.outputs[0]] = layer.inputs[0]
-        for t in self.inputs + self.outputs:
-            if not 0 <= t < len(self.tensors):
-                raise TFLiteFormatError(f"graph input/output {t} is not a tensor")
+        self.subgraphs = [self._parse_subgraph(model, g) for g in range(self.subgraph_count)]
+        for sg in self.subgraphs:
+            for layer in sg.layers:
+                for role, target in layer.calls:
+                    if not 0 <= target < self.subgraph_count:
+                        raise TFLiteFormatError(f"operator {layer.index} of subgraph {sg.index} "
+                                                f"calls missing subgraph {target}")
+                    self.subgraphs[target].called_as += (
+                        f"{role} of {layer.op} #{layer.index}"
+                        + (f" in subgraph {sg.index}" if sg.index else ""),)
+        self._use(self.subgraphs[0])
         self.associated_files = _appended_zip_names(data, self._buffers_end(model))
 
     @staticmethod
@@ -398,6 +556,47 @@ class TFLiteFile:
                 end = max(end, tab.Vector(o) + tab.VectorLen(o))
         return end
 
+    def _parse_subgraph(self, model, g: int) -> Subgraph:
+        graph = model.Subgraphs(g)
+        self.tensors = [self._tensor(graph.Tensors(i), i) for i in range(graph.TensorsLength())]
+        # float16 models store weights as FLOAT16 constants feeding DEQUANTIZE ops; the
+        # layers that use them see a float32 activation. Remember where each came from.
+        self.dequantized_from = {}
+        self.layers = []
+        for i in range(graph.OperatorsLength()):
+            layer = self._layer(graph.Operators(i), i, g)
+            self.layers.append(layer)
+            if (layer.op == "DEQUANTIZE" and layer.inputs
+                    and self.tensors[layer.inputs[0]].is_constant):
+                self.dequantized_from[layer.outputs[0]] = layer.inputs[0]
+        inputs = tuple(int(i) for i in _np_list(graph.InputsAsNumpy, graph.InputsIsNone))
+        outputs = tuple(int(i) for i in _np_list(graph.OutputsAsNumpy, graph.OutputsIsNone))
+        for t in inputs + outputs:
+            if not 0 <= t < len(self.tensors):
+                raise TFLiteFormatError(f"graph input/output {t} of subgraph {g} is not a tensor")
+        return Subgraph(g, (graph.Name() or b"").decode("utf-8", "replace"), self.tensors,
+                        self.layers, inputs, outputs, self.dequantized_from)
+
+    def _use(self, sg: Subgraph) -> None:
+        """Point the graph attributes (tensors, layers, inputs, outputs) at ``sg``."""
+        self.subgraph_index = sg.index
+        self.subgraph_name = sg.name
+        self.tensors, self.layers = sg.tensors, sg.layers
+        self.inputs, self.outputs = sg.inputs, sg.outputs
+        self.dequantized_from = sg.dequantized_from
+
+    def subgraph(self, index: int) -> "TFLiteFile":
+        """This file seen through subgraph ``index``: the same object's methods
+        (``layer_table()``, ``ops_histogram()``, ``to_dot()``, ``draw()``...) answer for that
+        subgraph. ``read(path)`` itself shows subgraph 0, the main graph."""
+        import copy
+
+        if not 0 <= index < self.subgraph_count:
+            raise IndexError(f"{self.name} has {self.subgraph_count} subgraph(s); no {index}")
+        view = copy.copy(self)
+        view._use(self.subgraphs[index])
+        return view
+
     def _tensor(self, t, index: int) -> Tensor:
         buffer = int(t.Buffer())
         if not 0 <= buffer < max(1, len(self.buffer_bytes)):
@@ -409,9 +608,10 @@ class TFLiteFile:
                                                            t.ShapeSignatureIsNone)),
             dtype=_schema().tensor_types.get(int(t.Type()), f"TYPE_{t.Type()}"),
             buffer=buffer, data_bytes=self.buffer_bytes[buffer] if self.buffer_bytes else 0,
-            quantization=_quantization(t.Quantization()))
+            quantization=_quantization(t.Quantization()),
+            sparsity=_sparsity(t.Sparsity()), is_variable=bool(t.IsVariable()))
 
-    def _layer(self, op, index: int) -> Layer:
+    def _layer(self, op, index: int, subgraph: int = 0) -> Layer:
         schema = _schema()
         code = int(op.OpcodeIndex())
         if not 0 <= code < len(self.operator_codes):
@@ -439,11 +639,23 @@ class TFLiteFile:
             kernel = f"{weights.shape[-1]}->{weights.shape[0]}"
         stride = f"{opts['stride_h']}x{opts['stride_w']}" if "stride_h" in opts else ""
         act = opts.get("fused_activation_function", "")
+        custom = b""
+        if not op.CustomOptionsIsNone():
+            custom = op.CustomOptionsAsNumpy().tobytes()
+        elif hasattr(op, "LargeCustomOptionsSize") and op.LargeCustomOptionsSize():
+            start, size = int(op.LargeCustomOptionsOffset()), int(op.LargeCustomOptionsSize())
+            if start + size > len(self._data):
+                raise TFLiteFormatError(f"operator {index}'s custom options lie past the end")
+            custom = bytes(self._data[start:start + size])
+        calls = tuple((role, int(opts[key])) for key, role in _CALL_FIELDS
+                      if isinstance(opts.get(key), int) and not isinstance(opts.get(key), bool)
+                      and (key != "subgraph" or name == "CALL"))
         return Layer(index=index, op=name, inputs=inputs, outputs=outputs, options_type=opt_type,
                      options=opts, kernel=kernel, stride=stride, padding=opts.get("padding", ""),
                      activation="" if act in ("", "NONE") else act,
                      params=sum(t.elements for t in consts),
-                     param_bytes=sum(t.data_bytes for t in consts))
+                     param_bytes=sum(t.data_bytes for t in consts), subgraph=subgraph,
+                     custom_options=custom, calls=calls)
 
     # -- graph helpers ------------------------------------------------------------------
     def activation_inputs(self, layer: Layer) -> list[int]:
@@ -532,14 +744,50 @@ class TFLiteFile:
                 "output quantization": out.quantization.describe(4)
                 if out and out.quantization else "",
             })
+            if self._has_notes():
+                rows[-1]["notes"] = self.layer_notes(layer)
         return rows
 
-    def layer_table(self):
+    def _has_notes(self) -> bool:
+        """Whether any operator of the file has something for the "notes" column (sparse
+        constants, custom options, calls to other subgraphs): the column is left out of
+        the tables of files that have none."""
+        if not hasattr(self, "_notes_cache"):
+            self._notes_cache = any(self._notes_of(sg, layer) for sg in self.subgraphs
+                                    for layer in sg.layers)
+        return self._notes_cache
+
+    def _notes_of(self, sg: "Subgraph", layer: Layer) -> str:
+        notes = []
+        for i in layer.inputs:
+            if i >= 0 and sg.tensors[i].is_sparse:
+                notes.append(f"input #{i} {sg.tensors[i].sparsity_text()}")
+        if layer.custom_options:
+            notes.append(layer.custom_options_text())
+        if layer.calls:
+            notes.append("runs " + ", ".join(f"subgraph {target} ({role})"
+                                             for role, target in layer.calls))
+        return "; ".join(notes)
+
+    def layer_notes(self, layer: Layer | int) -> str:
+        """What the layer table's "notes" column says about a layer: sparse constant inputs,
+        a custom op's options, the subgraphs a WHILE, IF or CALL_ONCE runs."""
+        layer = self.layers[layer] if isinstance(layer, int) else layer
+        return self._notes_of(self.subgraphs[layer.subgraph], layer)
+
+    def layer_table(self, subgraph: int | None = None):
         """A pandas DataFrame with one row per operator (index, op, kernel, shapes, dtype,
-        parameters, quantization of weights and output)."""
+        parameters, quantization of weights and output; a "notes" column when the file has
+        sparse tensors, custom ops or control flow). ``subgraph``: which subgraph (default:
+        the one this object shows, the main graph for :func:`read`)."""
         import pandas as pd
 
-        return pd.DataFrame(self.layer_rows()).set_index("index")
+        source = self if subgraph is None else self.subgraph(subgraph)
+        columns = ["index", "op", "kernel", "stride", "activation", "input", "output", "dtype",
+                   "weights dtype", "params", "weight quantization", "output quantization"]
+        if source._has_notes():
+            columns.append("notes")
+        return pd.DataFrame(source.layer_rows(), columns=columns).set_index("index")
 
     def ops_histogram(self) -> dict[str, int]:
         """Operator name -> count, most frequent first (ties by name)."""
@@ -555,6 +803,101 @@ class TFLiteFile:
                     "scale": q.scale[0] if q and q.scale else None,
                     "zero_point": q.zero_point[0] if q and q.zero_point else None}
         return {"inputs": [one(i) for i in self.inputs], "outputs": [one(i) for i in self.outputs]}
+
+    # -- TRANSPOSE ops ------------------------------------------------------------------
+    def _perm(self, layer: Layer) -> tuple[int, ...] | None:
+        if layer.op != "TRANSPOSE" or len(layer.inputs) < 2 or layer.inputs[1] < 0 \
+                or not self.tensors[layer.inputs[1]].is_constant:
+            return None
+        try:
+            return tuple(int(v) for v in self.tensor_data(layer.inputs[1]).ravel())
+        except ValueError:
+            return None
+
+    def transpose_pairs(self) -> list[tuple[int, tuple[int, ...], tuple[int, ...]]]:
+        """TRANSPOSE ops that cancel: ``(opening, closing TRANSPOSEs, ops between)``.
+
+        The ops between are layout-free (elementwise: activations, and ADD/MUL/SUB/DIV...
+        whose other input is one of them or a single-value constant) and everything they
+        produce ends in a TRANSPOSE with the inverse permutation, so the opening TRANSPOSE,
+        the closing ones and the detour in between can go: the ops compute the same
+        values in the original layout."""
+        consumers = self.consumers()
+        pairs = []
+        for layer in self.layers:
+            perm = self._perm(layer)
+            if perm is None or not layer.outputs:
+                continue
+            found = self._cancelling_region(layer, perm, consumers)
+            if found is not None:
+                pairs.append((layer.index, *found))
+        return pairs
+
+    def _cancelling_region(self, opening: Layer, perm, consumers):
+        start = opening.outputs[0]
+        region_ops: list[int] = []
+        region_tensors = {start}
+        closers: list[int] = []
+        frontier = [start]
+        while frontier:
+            t = frontier.pop()
+            if t in self.outputs or not consumers.get(t):
+                return None            # a graph output (or a dead end) needs this layout
+            for c in consumers[t]:
+                if c in region_ops or c in closers:
+                    continue
+                layer = self.layers[c]
+                back = self._perm(layer)
+                if back is not None and layer.inputs[0] == t and len(back) == len(perm) \
+                        and all(perm[back[i]] == i for i in range(len(perm))):
+                    closers.append(c)
+                    continue
+                if layer.op not in LAYOUT_FREE_OPS:
+                    return None
+                region_ops.append(c)
+                for o in layer.outputs:
+                    region_tensors.add(o)
+                    frontier.append(o)
+        if not closers:
+            return None
+        for c in region_ops:
+            for i in self.layers[c].inputs:
+                if i < 0 or i in region_tensors:
+                    continue
+                t = self.tensors[i]
+                if not (t.is_constant and t.elements <= 1):
+                    return None
+        return tuple(sorted(closers)), tuple(sorted(region_ops))
+
+    def transpose_sites(self) -> list[dict]:
+        """Where each TRANSPOSE sits: its permutation, the op before it and those after it,
+        and, for the ones that cancel (:meth:`transpose_pairs`), their partner and the
+        layout-free ops between. One dict per TRANSPOSE, in execution order."""
+        producer, consumers = self.producers(), self.consumers()
+        paired: dict[int, tuple[str, tuple[int, ...], tuple[int, ...]]] = {}
+        for opening, closers, between in self.transpose_pairs():
+            paired[opening] = ("opens", closers, between)
+            for c in closers:
+                paired.setdefault(c, ("closes", (opening,), between))
+
+        def name(i: int) -> str:
+            return f"{self.layers[i].op} #{i}"
+
+        sites = []
+        for layer in self.layers:
+            if layer.op != "TRANSPOSE":
+                continue
+            src = layer.inputs[0] if layer.inputs else -1
+            before = name(producer[src]) if src in producer else (
+                f"input {self.tensors[src].name!r}" if src in self.inputs else "a constant")
+            after = [name(c) for t in layer.outputs for c in consumers.get(t, [])]
+            after += [f"output {self.tensors[t].name!r}" for t in layer.outputs
+                      if t in self.outputs]
+            role, partners, between = paired.get(layer.index, ("", (), ()))
+            sites.append({"index": layer.index, "perm": list(self._perm(layer) or ()),
+                          "before": before, "after": after, "pair": role,
+                          "partners": list(partners), "between": [name(i) for i in between]})
+        return sites
 
     # -- fusion checks ------------------------------------------------------------------
     def fused_activations(self) -> dict[str, int]:
@@ -640,12 +983,21 @@ class TFLiteFile:
 
     # -- summary ------------------------------------------------------------------------
     def parameter_count(self) -> int:
-        """Elements of all constant tensors (each counted once)."""
-        return sum(t.elements for t in self.tensors if t.is_constant)
+        """Elements of all constant tensors of every subgraph (each tensor counted once; a
+        buffer that tensors of several subgraphs share, once). A sparse tensor counts with
+        its dense size."""
+        total, seen = 0, set()
+        for sg in self.subgraphs:
+            for t in sg.tensors:
+                if t.is_constant and (sg.index == 0 or t.buffer not in seen):
+                    total += t.elements
+            seen |= {t.buffer for t in sg.tensors if t.is_constant}
+        return total
 
     def parameter_bytes(self) -> int:
-        """Bytes of constant data referenced by tensors (weights, biases, shapes)."""
-        seen = {t.buffer for t in self.tensors if t.is_constant}
+        """Bytes of constant data referenced by the tensors of every subgraph (weights,
+        biases, shapes), each buffer once."""
+        seen = {t.buffer for sg in self.subgraphs for t in sg.tensors if t.is_constant}
         return sum(self.buffer_bytes[b] for b in seen)
 
     def dtypes(self) -> dict[str, int]:
@@ -653,8 +1005,31 @@ class TFLiteFile:
         counts = collections.Counter(t.dtype for t in self.tensors)
         return dict(sorted(counts.items()))
 
+    def sparse_tensors(self) -> list[Tensor]:
+        """The sparse constant tensors of every subgraph."""
+        return [t for sg in self.subgraphs for t in sg.tensors if t.is_sparse]
+
+    def custom_ops(self) -> dict[str, int]:
+        """Custom op name -> number of operators using it, over every subgraph."""
+        counts = collections.Counter(layer.op for sg in self.subgraphs for layer in sg.layers
+                                     if layer.op.startswith("CUSTOM"))
+        return dict(sorted(counts.items()))
+
+    def subgraph_rows(self) -> list[dict]:
+        """One dict per subgraph: index, name, what runs it, layers, tensors, ops."""
+        rows = []
+        for sg in self.subgraphs:
+            counts = collections.Counter(layer.op for layer in sg.layers)
+            rows.append({"index": sg.index, "name": sg.name, "called_as": list(sg.called_as),
+                         "layers": len(sg.layers), "tensors": len(sg.tensors),
+                         "inputs": len(sg.inputs), "outputs": len(sg.outputs),
+                         "ops": dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))})
+        return rows
+
     def summary(self) -> dict[str, Any]:
-        """What a reader checks first: sizes, op histogram, dtypes, fusions, inputs/outputs."""
+        """What a reader checks first: sizes, op histogram, dtypes, fusions, inputs/outputs.
+        ``layers``, ``tensors``, ``ops`` and the inputs and outputs are the main subgraph's;
+        ``subgraph_list`` describes every subgraph, ``parameters`` counts them all."""
         pbytes = self.parameter_bytes()
         return {
             "file": self.name, "file_bytes": self.file_bytes, "schema_version": self.version,
@@ -668,6 +1043,11 @@ class TFLiteFile:
             "batchnorm_folded": self.batchnorm_folded(),
             **self.io_details(),
             "metadata": dict(self.metadata), "associated_files": list(self.associated_files),
+            "subgraph_list": self.subgraph_rows(),
+            "sparse_tensors": [{"subgraph": sg.index, "tensor": t.index, "name": t.name,
+                                "shape": list(t.shape), "sparsity": t.sparsity_text()}
+                               for sg in self.subgraphs for t in sg.tensors if t.is_sparse],
+            "custom_ops": self.custom_ops(),
         }
 
     def summary_text(self) -> str:
@@ -675,12 +1055,27 @@ class TFLiteFile:
         s = self.summary()
         io_line = lambda d: f"{d['name']} {d['shape']} {d['dtype']}" + (
             f" (scale {d['scale']:.6g}, zero point {d['zero_point']})" if d["scale"] else "")
-        lines = [
-            f"{s['file']}: {s['file_bytes']:,} bytes, TFLite schema v{s['schema_version']}, "
-            f"{s['subgraphs']} subgraph(s), {s['layers']} layers, {s['tensors']} tensors",
+        ops_text = lambda ops: ", ".join(f"{k} x{v}" for k, v in ops.items()) or "none"
+        if s["subgraphs"] == 1:
+            lines = [
+                f"{s['file']}: {s['file_bytes']:,} bytes, TFLite schema v{s['schema_version']}, "
+                f"{s['subgraphs']} subgraph(s), {s['layers']} layers, {s['tensors']} tensors"]
+        else:
+            rows = s["subgraph_list"]
+            lines = [
+                f"{s['file']}: {s['file_bytes']:,} bytes, TFLite schema v{s['schema_version']}, "
+                f"{s['subgraphs']} subgraphs, {sum(r['layers'] for r in rows)} layers and "
+                f"{sum(r['tensors'] for r in rows)} tensors in all"]
+            for r in rows:
+                name = f" {r['name']!r}" if r["name"] else ""
+                role = f" ({'; '.join(r['called_as'])})" if r["called_as"] else \
+                    ("" if r["index"] == 0 else " (not called by any op)")
+                lines.append(f"subgraph {r['index']}{name}{role}: {r['layers']} layers, "
+                             f"{r['tensors']} tensors; ops: {ops_text(r['ops'])}")
+        lines += [
             f"parameters: {s['parameters']:,} in {s['parameter_bytes']:,} bytes of constant data "
             f"({s['parameter_bytes'] / max(1, s['file_bytes']):.1%} of the file)",
-            "ops: " + ", ".join(f"{k} x{v}" for k, v in s["ops"].items()),
+            ("ops: " if s["subgraphs"] == 1 else "ops (subgraph 0): ") + ops_text(s["ops"]),
             "tensor dtypes: " + ", ".join(f"{k} x{v}" for k, v in s["tensor_dtypes"].items()),
             "fused activations: "
             + (", ".join(f"{k} x{v}" for k, v in s["fused_activations"].items()) or "none")
@@ -688,6 +1083,12 @@ class TFLiteFile:
                 f"{k} x{v}" for k, v in s["standalone_activations"].items()) or "none"),
             f"BatchNorm folded into convolutions: {'yes' if s['batchnorm_folded'] else 'no'}",
         ]
+        for t in s["sparse_tensors"]:
+            where = f"subgraph {t['subgraph']} " if s["subgraphs"] > 1 else ""
+            lines.append(f"sparse tensor: {where}#{t['tensor']} {t['name']!r} "
+                         f"{'x'.join(map(str, t['shape']))}, {t['sparsity']}")
+        if s["custom_ops"]:
+            lines.append("custom ops: " + ops_text(s["custom_ops"]))
         lines += [f"input:  {io_line(d)}" for d in s["inputs"]]
         lines += [f"output: {io_line(d)}" for d in s["outputs"]]
         if s["metadata"]:
@@ -735,8 +1136,15 @@ class TFLiteFile:
                         ("zero_point", list(q.zero_point))) if v}
                     if defaults or q.quantized_dimension:
                         entry["quantization"]["quantized_dimension"] = q.quantized_dimension
+                if defaults or t.IsVariable():
+                    entry["is_variable"] = bool(t.IsVariable())
+                sparsity = _sparsity(t.Sparsity(), defaults=defaults)
+                if sparsity is not None:
+                    entry["sparsity"] = sparsity
                 if not t.ShapeSignatureIsNone():
                     entry["shape_signature"] = t.ShapeSignatureAsNumpy().tolist()
+                if defaults or t.HasRank():
+                    entry["has_rank"] = bool(t.HasRank())
                 tensors.append(entry)
             operators = []
             for i in range(graph.OperatorsLength()):
@@ -748,6 +1156,23 @@ class TFLiteFile:
                 if kind != "NONE":
                     entry["builtin_options_type"] = kind
                     entry["builtin_options"] = opts
+                if not op.CustomOptionsIsNone():
+                    entry["custom_options"] = op.CustomOptionsAsNumpy().tolist()
+                if defaults or op.CustomOptionsFormat():
+                    entry["custom_options_format"] = "FLEXBUFFERS" \
+                        if op.CustomOptionsFormat() == 0 else int(op.CustomOptionsFormat())
+                if hasattr(op, "LargeCustomOptionsSize") and (
+                        defaults or op.LargeCustomOptionsSize()):
+                    entry["large_custom_options_offset"] = int(op.LargeCustomOptionsOffset())
+                    entry["large_custom_options_size"] = int(op.LargeCustomOptionsSize())
+                for name, getter, is_none in (
+                        ("mutating_variable_inputs", op.MutatingVariableInputsAsNumpy,
+                         op.MutatingVariableInputsIsNone),
+                        ("intermediates", op.IntermediatesAsNumpy, op.IntermediatesIsNone)):
+                    if not is_none():
+                        values = getter().tolist()
+                        entry[name] = [bool(v) for v in values] \
+                            if name.startswith("mutating") else values
                 if hasattr(op, "BuiltinOptions2Type") and op.BuiltinOptions2Type():
                     kind2, opts2 = schema.options(op, second=True, omit_defaults=not defaults)
                     entry["builtin_options_2_type"] = kind2
@@ -776,7 +1201,9 @@ class TFLiteFile:
             out["signature_defs"] = [
                 {"inputs": [{"name": k, "tensor_index": v} for k, v in s["inputs"].items()],
                  "outputs": [{"name": k, "tensor_index": v} for k, v in s["outputs"].items()],
-                 "signature_key": s["key"]} for s in self.signatures]
+                 "signature_key": s["key"],
+                 **({"subgraph_index": s["subgraph_index"]}
+                    if defaults or s["subgraph_index"] else {})} for s in self.signatures]
         return out
 
     def to_json(self, include_data: bool = False, indent: int | None = 2,
@@ -1095,10 +1522,19 @@ def _cli(args) -> int:
         import pandas as pd
 
         print(info.summary_text())
-        print()
         with pd.option_context("display.max_rows", None, "display.max_columns", None,
-                               "display.width", 250, "display.max_colwidth", 60):
-            print(info.layer_table().to_string())
+                               "display.width", 250, "display.max_colwidth", 80):
+            for sg in info.subgraphs:
+                print()
+                if info.subgraph_count > 1:
+                    role = f" ({'; '.join(sg.called_as)})" if sg.called_as else ""
+                    print(f"{sg.label}{role}: {len(sg.layers)} layers")
+                if sg.layers:
+                    print(info.layer_table(sg.index).to_string())
+        sites = info.transpose_sites()
+        if sites:
+            print()
+            print(transpose_text(sites))
     notes = []
     if args.json and args.json != "-":
         notes.append(f"JSON written to {as_given(args.json)}")
