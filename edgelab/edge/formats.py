@@ -32,9 +32,9 @@ class Kind:
 
 
 TFLITE = Kind("tflite", "a TFLite model (.tflite FlatBuffer)",
-              "inspect it with edgelab inspect; it needs no conversion")
+              "it needs no conversion; read it with edgelab inspect {path}")
 ONNX = Kind("onnx", "an ONNX model",
-            "convert it with edgelab convert MODEL.onnx OUT.tflite")
+            "convert it with edgelab convert {path} model.tflite")
 SAVED_MODEL_DIR = Kind("saved_model_dir", "a TensorFlow SavedModel folder",
                        "convert it with tf.lite.TFLiteConverter.from_saved_model "
                        "(edgelab.edge.convert in lesson 07)")
@@ -179,7 +179,8 @@ def _looks_like_text(head: bytes) -> bool:
 
 
 def describe(path: str | os.PathLike, kind: Kind | None = None) -> str:
-    """``"is a TFLite model (.tflite FlatBuffer): inspect it with edgelab inspect; ..."``."""
+    """``"is a TFLite model (.tflite FlatBuffer): it needs no conversion; ..."``: what the
+    file is, and what to do with it (``{path}`` in :attr:`Kind.use` becomes the path)."""
     kind = kind or identify(path)
-    text = f"is {kind.name}" if kind.key not in ("empty", "unknown") else f"is {kind.name}"
-    return f"{text}: {kind.use}" if kind.use else text
+    text = f"is {kind.name}"
+    return f"{text}: {kind.use.format(path=path)}" if kind.use else text

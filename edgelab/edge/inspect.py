@@ -1260,90 +1260,148 @@ class TFLiteFile:
         lines.append("}")
         return "\n".join(lines) + "\n"
 
-    def draw(self, layers: Iterable[int] | None = None, *, rows: int = 24,
-             title: str | None = None):
-        """Draw the op graph with matplotlib (works without Graphviz): layers top to bottom
-        by depth, wrapped into columns of ``rows``; skip connections drawn as arcs.
-        Returns the figure."""
-        import matplotlib.pyplot as plt
-        from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+    def draw_layout(self, layers: Iterable[int] | None = None, *, rows: int = 24,
+                    max_width: int = 12) -> dict:
+        """Where :meth:`draw` puts each layer: ``{"rows": [[layer, ...], ...], "pos": {layer:
+        (column, row, slot)}, "columns": n, "width": slots per row}``.
 
+        Layers go top to bottom by depth (longest path from an input); layers at the same
+        depth share a row, ordered by where their producers sit so that parallel branches
+        stay in lanes, and a depth with more than ``max_width`` layers wraps onto further
+        rows. Boxes keep one size whatever the width of the graph, so labels stay
+        readable; the rows are cut into columns of ``rows``."""
         chosen = sorted(set(layers)) if layers is not None else list(range(len(self.layers)))
         if not chosen:
             raise ValueError("draw: no layers to draw")
-        keep = set(chosen)
         all_depth = self.depths()
-        base = min(all_depth[i] for i in chosen)
         by_depth: dict[int, list[int]] = collections.defaultdict(list)
         for i in chosen:
-            by_depth[all_depth[i] - base].append(i)
-        levels = sorted(by_depth)
-        rank = {d: r for r, d in enumerate(levels)}  # compact: no empty rows
-        rows = max(1, min(rows, len(levels)))
-        ncols = -(-len(levels) // rows)
-        col_w, row_h, box_w, box_h = 3.4, 1.0, 2.6, 0.62
+            by_depth[all_depth[i]].append(i)
+        producer = self.producers()
+        width = max(1, min(max_width, max(len(v) for v in by_depth.values())))
+        slot: dict[int, int] = {}
+        visual_rows: list[list[int]] = []
+
+        def wanted(i: int) -> float | None:
+            srcs = [slot[producer[t]] for t in self.activation_inputs(self.layers[i])
+                    if t in producer and producer[t] in slot]
+            return sum(srcs) / len(srcs) if srcs else None
+
+        for d in sorted(by_depth):
+            members = sorted(by_depth[d], key=lambda i: (wanted(i) is None, wanted(i) or 0, i))
+            for start in range(0, len(members), width):
+                chunk = members[start:start + width]
+                free = list(range(width))
+                for i in chunk:     # each layer in its producers' lane, else the nearest free
+                    want = wanted(i)
+                    pick = free[0] if want is None else min(free, key=lambda k: (abs(k - want),
+                                                                                 k))
+                    free.remove(pick)
+                    slot[i] = pick
+                visual_rows.append(sorted(chunk, key=slot.get))
+        rows = max(1, min(rows, len(visual_rows)))
         pos = {}
-        for d, members in by_depth.items():
-            r = rank[d]
+        for r, chunk in enumerate(visual_rows):
             col, row = divmod(r, rows)
-            for k, i in enumerate(members):
-                off = (k - (len(members) - 1) / 2) * (box_w / max(1, len(members)))
-                pos[i] = (col * col_w + off, -row * row_h)
-        fig_w = max(4.0, ncols * col_w * 0.95)
-        fig_h = max(2.5, rows * row_h * 0.55 + 0.8)
+            for i in chunk:
+                pos[i] = (col, row, slot[i])
+        return {"rows": visual_rows, "pos": pos, "columns": -(-len(visual_rows) // rows),
+                "width": width, "per_column": rows}
+
+    # The largest drawing :meth:`draw` makes (pixels at its dpi), well under matplotlib's
+    # limit of 2**16; beyond it, draw part of the graph or use Graphviz.
+    MAX_DRAWING_PIXELS = 30_000
+
+    def draw(self, layers: Iterable[int] | None = None, *, rows: int = 24,
+             title: str | None = None, max_width: int = 12, dpi: int = 100):
+        """Draw the op graph with matplotlib (works without Graphviz): see
+        :meth:`draw_layout`. Edges to the next row are grey arrows; longer ones (skip
+        connections, branches joining) red; an edge into another column is a labelled
+        stub at each end. Graph outputs are marked. Returns the figure.
+
+        A graph too big to draw readably (over ``MAX_DRAWING_PIXELS``) raises ValueError
+        saying how to draw part of it."""
+        import matplotlib.pyplot as plt
+        from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+        layout = self.draw_layout(layers, rows=rows, max_width=max_width)
+        pos_of = layout["pos"]
+        chosen = sorted(pos_of)
+        keep = set(chosen)
+        box_w, box_h, gap, row_h = 2.3, 0.62, 0.45, 1.0
+        cell_w = box_w + gap
+        col_w = layout["width"] * cell_w + 0.9
+        pos = {i: (c * col_w + (s - (layout["width"] - 1) / 2) * cell_w, -r * row_h)
+               for i, (c, r, s) in pos_of.items()}
+        fig_w = max(4.0, layout["columns"] * col_w * 0.75 + 0.5)
+        fig_h = max(2.5, layout["per_column"] * row_h * 0.6 + 1.0)
+        if max(fig_w, fig_h) * dpi > self.MAX_DRAWING_PIXELS:
+            raise ValueError(
+                f"{self.name}: {len(chosen)} layers make a drawing of "
+                f"{fig_w * dpi:,.0f} x {fig_h * dpi:,.0f} pixels, too big to read; draw part of "
+                f"it (layers=range(0, 150); edgelab inspect --layers 0-149) or use Graphviz "
+                f"(to_dot(), or --dot FILE and `dot -Tsvg`).")
         fig, ax = plt.subplots(figsize=(fig_w, fig_h))
         producer = self.producers()
-        narrow = max(len(m) for m in by_depth.values())
-        w = box_w / narrow if narrow > 1 else box_w
+        outputs = set(self.outputs)
+        stubs: collections.Counter = collections.Counter()
         for i in chosen:
             layer = self.layers[i]
             x, y = pos[i]
-            ax.add_patch(FancyBboxPatch((x - w / 2, y - box_h / 2), w, box_h,
+            is_output = any(t in outputs for t in layer.outputs)
+            ax.add_patch(FancyBboxPatch((x - box_w / 2, y - box_h / 2), box_w, box_h,
                                         boxstyle="round,pad=0.02,rounding_size=0.12",
-                                        fc=_COLOURS.get(layer.op, _DEFAULT_COLOUR), ec="#444444",
-                                        lw=0.8, zorder=2))
+                                        fc=_COLOURS.get(layer.op, _DEFAULT_COLOUR),
+                                        ec="#000000" if is_output else "#444444",
+                                        lw=1.8 if is_output else 0.8, zorder=2))
             short = _SHORT.get(layer.op, layer.op.lower())
             detail = " ".join(p for p in (layer.kernel if layer.op != "FULLY_CONNECTED" else "",
                                           "/2" if layer.stride == "2x2" else "",
                                           layer.activation.lower()) if p)
             out = self.tensors[layer.outputs[0]].shape_text if layer.outputs else ""
-            ax.text(x, y + 0.1, f"{i}: {short} {detail}".strip(), ha="center", va="center",
-                    fontsize=7.5, zorder=3)
-            ax.text(x, y - 0.16, out, ha="center", va="center", fontsize=6.5, color="#333333",
-                    zorder=3)
+            label = f"{i}: {short} {detail}".strip()
+            ax.text(x, y + 0.1, label if len(label) <= 30 else label[:29] + "…", ha="center",
+                    va="center", fontsize=7.5, zorder=3)
+            ax.text(x, y - 0.16, out + ("  → output" if is_output else ""), ha="center",
+                    va="center", fontsize=6.5, color="#333333", zorder=3,
+                    fontweight="bold" if is_output else "normal")
         for i in chosen:
             for t in self.activation_inputs(self.layers[i]):
                 p = producer.get(t)
                 if p is None or p not in keep:
                     continue
                 (x0, y0), (x1, y1) = pos[p], pos[i]
-                same_col = abs(x0 - x1) < col_w / 2
-                gap = rank[all_depth[i] - base] - rank[all_depth[p] - base]
-                if same_col and gap == 1:
-                    style, start, end = "arc3,rad=0", (x0, y0 - box_h / 2), (x1, y1 + box_h / 2)
-                    colour = "#444444"
-                elif same_col:   # a skip connection: arc around the boxes in between
-                    style, start, end = "arc3,rad=-0.35", (x0 + w / 2, y0), (x1 + w / 2, y1)
-                    colour = "#d62728"
-                else:            # continues in another column: a stub at each end, labelled
-                    colour = "#d62728" if gap > 1 else "#777777"
-                    dx = w / 4 if gap > 1 else 0.0
-                    for (xa, ya), (xb, yb), text, ha in (
-                            ((x0 + dx, y0 - box_h / 2), (x0 + dx, y0 - box_h / 2 - 0.3),
-                             f"to {i}", "left"),
-                            ((x1 + dx, y1 + box_h / 2 + 0.3), (x1 + dx, y1 + box_h / 2),
-                             f"from {p}", "left")):
-                        ax.add_patch(FancyArrowPatch((xa, ya), (xb, yb), arrowstyle="-|>",
-                                                     mutation_scale=8, lw=0.8, color=colour,
-                                                     zorder=1))
-                        ax.text(xa + 0.06, (ya + yb) / 2, text, fontsize=6, color=colour,
-                                ha=ha, va="center")
+                same_col = pos_of[p][0] == pos_of[i][0]
+                gap_rows = pos_of[i][1] - pos_of[p][1]
+                if same_col and gap_rows >= 1:
+                    if gap_rows > 1 and abs(x0 - x1) < 0.1:   # a skip in one lane: arc right
+                        start, end = (x0 + box_w / 2, y0), (x1 + box_w / 2, y1)
+                        style = "arc3,rad=-0.35"
+                    else:
+                        start, end, style = (x0, y0 - box_h / 2), (x1, y1 + box_h / 2), \
+                            "arc3,rad=0"
+                    colour = "#444444" if gap_rows == 1 else "#d62728"
+                    ax.add_patch(FancyArrowPatch(start, end, connectionstyle=style,
+                                                 arrowstyle="-|>", mutation_scale=8, lw=0.7,
+                                                 color=colour, zorder=1,
+                                                 alpha=0.8 if gap_rows == 1 else 0.7))
                     continue
-                ax.add_patch(FancyArrowPatch(start, end, connectionstyle=style, arrowstyle="-|>",
-                                             mutation_scale=8, lw=0.8, color=colour, zorder=1))
-        xs = [p[0] for p in pos.values()]
-        ys = [p[1] for p in pos.values()]
-        ax.set_xlim(min(xs) - col_w / 2, max(xs) + col_w / 2 + 0.3)  # room for skip arcs
+                colour = "#777777"   # continues in another column: a stub at each end
+                for key, (xa, ya), (xb, yb), text in (
+                        ((p, "out"), (x0, y0 - box_h / 2), (x0, y0 - box_h / 2 - 0.3),
+                         f"to {i}"),
+                        ((i, "in"), (x1, y1 + box_h / 2 + 0.3), (x1, y1 + box_h / 2),
+                         f"from {p}")):
+                    shift = 0.45 * stubs[key]      # several stubs at one box side by side
+                    stubs[key] += 1
+                    ax.add_patch(FancyArrowPatch((xa + shift, ya), (xb + shift, yb),
+                                                 arrowstyle="-|>", mutation_scale=8, lw=0.8,
+                                                 color=colour, zorder=1))
+                    ax.text(xa + shift + 0.06, (ya + yb) / 2, text, fontsize=6, color=colour,
+                            ha="left", va="center")
+        xs = [q[0] for q in pos.values()]
+        ys = [q[1] for q in pos.values()]
+        ax.set_xlim(min(xs) - cell_w / 2 - 0.2, max(xs) + cell_w / 2 + 0.7)  # room for skip arcs
         ax.set_ylim(min(ys) - 0.8, max(ys) + 0.8)
         ax.set_axis_off()
         ax.set_title(title or f"{self.name}: {len(chosen)} of {len(self.layers)} layers",
@@ -1362,19 +1420,26 @@ class TFLiteFile:
             raise ValueError(f"{path}: give a .png, .svg or .pdf file name for the drawing")
         layers = list(layers) if layers is not None else None
         dot = shutil.which("dot")
+        used = ""
         with atomic_path(path) as tmp:
             if dot:
-                subprocess.run([dot, f"-T{fmt}", "-o", str(tmp)],
-                               input=self.to_dot(layers).encode(), check=True,
-                               capture_output=True)
-                used = "graphviz dot"
-            else:
+                try:
+                    subprocess.run([dot, f"-T{fmt}", "-o", str(tmp)],
+                                   input=self.to_dot(layers).encode(), check=True,
+                                   capture_output=True)
+                    used = "graphviz dot"
+                except (subprocess.CalledProcessError, OSError) as err:
+                    detail = getattr(err, "stderr", b"") or b""
+                    first = detail.decode("utf-8", "replace").strip().splitlines()[:1]
+                    used = ("matplotlib (Graphviz `dot` failed"
+                            + (f": {first[0][:80]}" if first else "") + ")")
+            if not used.startswith("graphviz"):
                 import matplotlib.pyplot as plt
 
                 fig = self.draw(layers)
-                fig.savefig(tmp, format=fmt, dpi=120)
+                fig.savefig(tmp, format=fmt, dpi=100)
                 plt.close(fig)
-                used = "matplotlib (Graphviz `dot` not installed)"
+                used = used or "matplotlib (Graphviz `dot` not installed)"
         return used
 
     def __repr__(self) -> str:
@@ -1425,22 +1490,32 @@ def read(source: str | os.PathLike | bytes) -> TFLiteFile:
     """Parse a .tflite file (a path, or the bytes of one)."""
     if isinstance(source, (bytes, bytearray, memoryview)):
         return TFLiteFile(bytes(source))
+    from edgelab.edge import formats
+
     path = Path(source)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file; give the path of a .tflite model.")
-    if path.is_dir():
-        raise TFLiteFormatError(f"{path} is a folder (a SavedModel?); give a .tflite file, or "
-                                "convert the SavedModel first with edgelab.edge.convert.")
+    kind = formats.identify(path)
+    if kind is formats.FOLDER:
+        raise TFLiteFormatError(f"{path} is a folder; give a .tflite file.")
+    if kind is not formats.TFLITE and kind not in (formats.UNKNOWN, formats.TEXT,
+                                                   formats.EMPTY):
+        # recognised as something else by its content: say what, and what to do with it
+        raise TFLiteFormatError(f"{path} {formats.describe(path, kind)}"
+                                + ("" if kind.use else "; edgelab inspect reads .tflite files")
+                                + ".")
     return TFLiteFile(path.read_bytes(), str(path))
 
 
 # --------------------------------------------------------------------------- CLI
 
 INSPECT_EXAMPLES = """examples:
-  edgelab inspect model.tflite                       summary and layer table
+  edgelab inspect model.tflite                       summary and layer table (every subgraph)
   edgelab inspect model.tflite --json                flatc-style JSON on stdout
   edgelab inspect model.tflite --json model.json     JSON into a file (and the table)
-  edgelab inspect model.tflite --png graph.png       the op graph as a picture (.png, .svg)"""
+  edgelab inspect model.tflite --png graph.png       the op graph as a picture (.png, .svg)
+  edgelab inspect model.tflite --svg part.svg --layers 0-99
+                                                     a part of a big graph"""
 
 
 def register(subparsers) -> None:
@@ -1461,6 +1536,10 @@ def register(subparsers) -> None:
     p.add_argument("--dot", metavar="FILE", help="write the op graph as Graphviz DOT text")
     p.add_argument("--png", metavar="FILE", help="draw the op graph into a PNG file")
     p.add_argument("--svg", metavar="FILE", help="draw the op graph into an SVG file")
+    p.add_argument("--subgraph", type=int, default=0, metavar="N",
+                   help="with --dot/--png/--svg: draw subgraph N (default 0, the main graph)")
+    p.add_argument("--layers", metavar="A-B",
+                   help="with --dot/--png/--svg: draw only layers A to B, e.g. 0-99")
     p.set_defaults(func=_cli)
 
 
@@ -1506,6 +1585,18 @@ def _cli(args) -> int:
                 return fail(problem)
     if args.with_data and not args.json:
         return fail("--with-data only applies to --json; add --json (or drop --with-data)")
+    drawing = args.dot or args.png or args.svg
+    if (args.layers or args.subgraph) and not drawing:
+        return fail("--layers and --subgraph choose what --dot, --png or --svg draw; add one "
+                    "of those, e.g. --png graph.png")
+    chosen = None
+    if args.layers:
+        found = re.fullmatch(r"(\d+)(?:-(\d+))?", args.layers.strip())
+        if not found or (found.group(2) and int(found.group(2)) < int(found.group(1))):
+            return fail(f"--layers {args.layers}: write FIRST-LAST with FIRST <= LAST, e.g. "
+                        "--layers 0-99")
+        first = int(found.group(1))
+        chosen = range(first, int(found.group(2) or first) + 1)
     try:
         info = read(args.model)
     except IsADirectoryError:
@@ -1538,13 +1629,32 @@ def _cli(args) -> int:
     notes = []
     if args.json and args.json != "-":
         notes.append(f"JSON written to {as_given(args.json)}")
+    view = info
+    if drawing:
+        if not 0 <= args.subgraph < info.subgraph_count:
+            return fail(f"--subgraph {args.subgraph}: {info.name} has {info.subgraph_count} "
+                        f"subgraph(s), numbered 0 to {info.subgraph_count - 1}")
+        view = info.subgraph(args.subgraph)
+        if chosen is not None and (chosen.start >= len(view.layers)):
+            return fail(f"--layers {args.layers}: subgraph {args.subgraph} has "
+                        f"{len(view.layers)} layers, numbered 0 to {len(view.layers) - 1}")
+        if chosen is not None:
+            chosen = range(chosen.start, min(chosen.stop, len(view.layers)))
+        if not view.layers:
+            return fail(f"subgraph {args.subgraph} has no operators to draw")
     if args.dot:
         with atomic_write(args.dot, encoding="utf-8") as handle:
-            handle.write(info.to_dot())
+            handle.write(view.to_dot(chosen))
         notes.append(f"DOT written to {as_given(args.dot)}")
     for target in (args.png, args.svg):
         if target:
-            used = info.render(target)
+            try:
+                used = view.render(target, chosen)
+            except ValueError as err:        # too big to draw readably: says what to do
+                return fail(str(err))
+            if used.startswith("matplotlib") and len(chosen or view.layers) > 150:
+                used += "; for a graph this size Graphviz lays out better: install it " \
+                        "(apt install graphviz, brew install graphviz) or use --dot"
             notes.append(f"drawing written to {as_given(target)} ({used})")
     for note in notes:
         print(note, file=sys.stderr if args.json == "-" else sys.stdout)

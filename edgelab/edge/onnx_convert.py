@@ -119,10 +119,13 @@ def load(path: str | os.PathLike):
                 error = ""
             except (DecodeError, ValueError, RuntimeError) as err:
                 error = type(err).__name__
-            cut = " (it ends early: a truncated download or an interrupted export?)" \
-                if data[:1] == b"\x08" else ""
-            what = "a text file, " if kind is formats.TEXT else ""
-            raise ConvertError(f"{path}: not an ONNX model ({what}{error or 'no graph'}){cut}; "
+            if kind is formats.TEXT:
+                raise ConvertError(f"{path} is a text file, not an ONNX model; give the .onnx "
+                                   "file that torch.onnx.export wrote.")
+            cut = " (it starts like one but ends early: a truncated download or an " \
+                "interrupted export?)" if data[:1] == b"\x08" else \
+                ", nor another model format edgelab recognises"
+            raise ConvertError(f"{path}: not an ONNX model{cut} ({error or 'no graph'}); "
                                "export it again with torch.onnx.export.")
         raise ConvertError(f"{path} {formats.describe(path, kind)}" + (
             "" if kind.use else "; edgelab convert needs an ONNX model (.onnx)") + ".")
@@ -531,9 +534,10 @@ def _static(model, shapes: Mapping[str, tuple[int, ...]]):
     return fixed
 
 
-# TensorFlow accepts op names matching [A-Za-z0-9.][A-Za-z0-9_.\\/>-]*; onnx2tf makes its
-# op names from the ONNX node (and tensor) names.
-_TF_NAME = re.compile(r"[A-Za-z0-9.][A-Za-z0-9_./-]*")
+# onnx2tf makes TensorFlow op names from the ONNX node (and tensor) names; TensorFlow rejects
+# characters outside [A-Za-z0-9_./>-] ("Softmax@0"). PyTorch's "/enc1/Conv" is fine: onnx2tf
+# strips the leading "/".
+_TF_NAME = re.compile(r"[A-Za-z0-9_./-]+")
 _BAD_CHARS = re.compile(r"[^A-Za-z0-9_./-]")
 
 
@@ -644,8 +648,6 @@ def _sanitise_names(model, report: Cleanup) -> None:
 
     def fresh(name: str) -> str:
         base = _BAD_CHARS.sub("_", name) or "node"
-        if not _TF_NAME.fullmatch(base):
-            base = "n" + base
         new, k = base, 1
         while new in taken:
             k += 1
@@ -1265,7 +1267,8 @@ def _convert_and_check(args) -> int:
                               "for edgelab inspect.") from None
     print(result.report())
     if not result.ok:
-        print("edgelab convert: the converted model differs from onnxruntime beyond the rule "
+        print("edgelab convert: the converted model differs from onnxruntime by more than the "
+              "rule's tolerance "
               "(see the lines above); the file is kept for inspection (edgelab inspect).",
               file=sys.stderr)
         return EXIT_MISMATCH

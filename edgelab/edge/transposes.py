@@ -32,8 +32,11 @@ def cancel_pairs(data: bytes, *, check: bool = True) -> tuple[bytes, list[tuple]
     pairs = [p for p in info.transpose_pairs() if _removable(info, p)]
     if not pairs:
         return data, []
-    from tensorflow.lite.python import schema_py_generated as schema
-    from tensorflow.lite.tools import flatbuffer_utils
+    try:    # TensorFlow's generated object API for the schema (any TF 2.x has it)
+        from tensorflow.lite.python import schema_py_generated as schema
+        from tensorflow.lite.tools import flatbuffer_utils
+    except ImportError:     # pragma: no cover - without it, keep the file as it is
+        return data, []
 
     model = schema.ModelT.InitFromPackedBuf(bytearray(data), 0)
     graph = model.subgraphs[0]
