@@ -19,9 +19,19 @@ per-tensor or per-channel), where the bytes go, whether BatchNorm and ReLU6 were
 
 The same is on the command line: ``edgelab inspect MODEL.tflite [--json] [--dot F] [--png F]``.
 
+``read`` shows the main subgraph (0); a model may hold more, run by its WHILE, IF and
+CALL_ONCE operators (a loop's condition and body; the ``init`` subgraph that sets a
+streaming model's resource variables): ``info.subgraphs`` lists them all,
+``info.subgraph(i)`` shows subgraph ``i`` through the same methods, and the summary, the
+parameter count and the CLI's tables cover every one. Sparse constants (the converter's
+EXPERIMENTAL_SPARSITY) and custom operators' options appear in the tables and in the JSON
+as ``flatc`` writes them. ``info.transpose_sites()`` says where each TRANSPOSE sits and
+which pairs cancel.
+
 Files that carry TFLite metadata and an appended zip (the Coral models) parse the same;
 the zip's member names are reported. A file that is not a TFLite FlatBuffer, or is
-truncated, raises :class:`TFLiteFormatError` naming the file.
+truncated, raises :class:`TFLiteFormatError` naming the file, and what the file is when
+its content says (an ONNX model, a SavedModel, ...: :mod:`edgelab.edge.formats`).
 """
 
 from __future__ import annotations

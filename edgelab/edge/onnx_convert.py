@@ -12,15 +12,24 @@ every machine, and checks what it wrote:
   that file ourselves in a private working folder (from the calibration images, or
   uniform noise), and calibrate int8 models only with data given here;
 * **the input ONNX is never modified** (onnx2tf's optional simplifier rewrites its input
-  in place): onnx2tf works on a copy, with the simplifier off;
-* **checked**: :func:`check` runs the .tflite and onnxruntime on the same inputs and
-  reports the largest absolute difference of every output, with the layouts of inputs
-  and outputs and the TRANSPOSE count (:mod:`edgelab.edge.inspect`);
+  in place): onnx2tf works on a static copy, with the simplifier off, cleaned first
+  (:func:`clean`: constant subgraphs folded and names TensorFlow rejects rewritten, as
+  exports from other frameworks such as PaddlePaddle need);
+* **fewer TRANSPOSE ops**: pairs that cancel around elementwise ops are removed from the
+  written file (:mod:`edgelab.edge.transposes`), and the report says where each remaining
+  one sits;
+* **checked**: :func:`check` runs the .tflite and onnxruntime on the same inputs (a batch
+  at a time when the model's batch is fixed) and judges every output by a rule that fits
+  it: float32 files by their largest difference; int8 classifier scores by top-1 agreement
+  and other int8 outputs by their mean error in quantization steps;
 * **atomic**: the .tflite appears at its path complete, or not at all.
 
 ``edgelab convert MODEL.onnx OUT.tflite [--int8 --calibration FILE.npy] [--force]`` is the
 command line (see :func:`register`). Problems a user can fix raise :class:`ConvertError`
-with one line naming the file, input or op and the fix; the CLI prints it and exits 2.
+with one line naming the file, input or op and the fix (exit status 2); when onnx2tf stops
+on a valid model, :class:`ConverterFailed` names the node, its op type and the reason, and
+onnx2tf's whole log is kept beside the output (exit status 4). A file that is not ONNX is
+recognised by its content (:mod:`edgelab.edge.formats`) and the message says what it is.
 
 :class:`TFLiteModel` runs a converted file with NCHW arrays in and out, whatever layout
 the file uses, so one comparison serves every route of notebook 08 (:func:`compare`).
