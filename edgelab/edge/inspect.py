@@ -648,7 +648,7 @@ class TFLiteFile:
         elif name == "FULLY_CONNECTED" and weights is not None:
             kernel = f"{weights.shape[-1]}->{weights.shape[0]}"
         stride = f"{opts['stride_h']}x{opts['stride_w']}" if "stride_h" in opts else ""
-        act = opts.get("fused_activation_function", "")
+        act = str(opts.get("fused_activation_function", ""))   # a number if not in the enum
         custom = b""
         if not op.CustomOptionsIsNone():
             custom = op.CustomOptionsAsNumpy().tobytes()
@@ -1109,6 +1109,18 @@ class TFLiteFile:
 
     # -- JSON ---------------------------------------------------------------------------
     def to_dict(self, include_data: bool = False, defaults: bool = False) -> dict[str, Any]:
+        """The whole model in the layout of ``flatc --json``: see :meth:`_to_dict`.
+        A field that cannot be read (a corrupt file) raises :class:`TFLiteFormatError`."""
+        try:
+            return self._to_dict(include_data, defaults)
+        except (struct.error, IndexError, ValueError, TypeError, UnicodeDecodeError,
+                AttributeError, RecursionError) as err:
+            if isinstance(err, TFLiteFormatError):
+                raise
+            raise TFLiteFormatError(f"{self.source}: truncated or corrupt TFLite file ({err}). "
+                                    "Re-download or re-export the model.") from None
+
+    def _to_dict(self, include_data: bool = False, defaults: bool = False) -> dict[str, Any]:
         """The whole model in the layout of ``flatc --json`` (same field names, enums by name).
 
         ``defaults``: plain ``flatc --json`` leaves out every field that holds its default
@@ -1570,7 +1582,6 @@ def _output_problem(option: str, value: str, suffixes: tuple[str, ...]) -> str |
 
 
 def _cli(args) -> int:
-    from edgelab.core.atomic import atomic_write
     from edgelab.core.paths import shown
 
     def fail(message: str) -> int:
@@ -1614,6 +1625,28 @@ def _cli(args) -> int:
     except (FileNotFoundError, TFLiteFormatError) as err:
         print(f"edgelab inspect: {err}", file=sys.stderr)
         return 2
+    try:
+        return _cli_output(args, info, chosen, drawing, fail, as_given)
+    except TFLiteFormatError as err:       # a field read late (JSON, tables) is corrupt
+        return fail(str(err))
+
+
+def _cli_output(args, info: TFLiteFile, chosen, drawing, fail, as_given) -> int:
+    from edgelab.core.atomic import atomic_write
+
+    view = info
+    if drawing:
+        if not 0 <= args.subgraph < info.subgraph_count:
+            return fail(f"--subgraph {args.subgraph}: {info.name} has {info.subgraph_count} "
+                        f"subgraph(s), numbered 0 to {info.subgraph_count - 1}")
+        view = info.subgraph(args.subgraph)
+        if chosen is not None and (chosen.start >= len(view.layers)):
+            return fail(f"--layers {args.layers}: subgraph {args.subgraph} has "
+                        f"{len(view.layers)} layers, numbered 0 to {len(view.layers) - 1}")
+        if chosen is not None:
+            chosen = range(chosen.start, min(chosen.stop, len(view.layers)))
+        if not view.layers:
+            return fail(f"subgraph {args.subgraph} has no operators to draw")
     if args.json == "-":
         print(info.to_json(include_data=args.with_data))
     else:
@@ -1639,19 +1672,6 @@ def _cli(args) -> int:
     notes = []
     if args.json and args.json != "-":
         notes.append(f"JSON written to {as_given(args.json)}")
-    view = info
-    if drawing:
-        if not 0 <= args.subgraph < info.subgraph_count:
-            return fail(f"--subgraph {args.subgraph}: {info.name} has {info.subgraph_count} "
-                        f"subgraph(s), numbered 0 to {info.subgraph_count - 1}")
-        view = info.subgraph(args.subgraph)
-        if chosen is not None and (chosen.start >= len(view.layers)):
-            return fail(f"--layers {args.layers}: subgraph {args.subgraph} has "
-                        f"{len(view.layers)} layers, numbered 0 to {len(view.layers) - 1}")
-        if chosen is not None:
-            chosen = range(chosen.start, min(chosen.stop, len(view.layers)))
-        if not view.layers:
-            return fail(f"subgraph {args.subgraph} has no operators to draw")
     if args.dot:
         with atomic_write(args.dot, encoding="utf-8") as handle:
             handle.write(view.to_dot(chosen))
