@@ -496,7 +496,6 @@ def test_the_rule_for_outputs_without_a_clear_winner_and_the_override():
 
 def test_exit_statuses_are_documented_and_an_unforeseen_error_is_one_line(
         tmp_path, monkeypatch):
-    code, out, _ = 0, "", ""
     help_text = cli.subparsers(cli.build_parser())["convert"].format_help()
     for status in (0, 1, 2, 3, 4):
         assert f"\n  {status}  " in help_text, status

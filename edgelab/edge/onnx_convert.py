@@ -60,6 +60,7 @@ INT8_TOP1_AGREEMENT = 0.9     # classes: top-1 agrees on >= 90% of the inputs wi
 INT8_MARGIN_STEPS = 2.0       # winner (reference top-1 ahead of the runner-up by > 2 steps)
 INT8_TOLERANCE = 0.1          # the former rule (max diff <= 0.1 x range); no longer used
 CHECK_EXAMPLES = 4            # random inputs when none are given
+FOLD_LIMIT_BYTES = 64 << 20   # constants folded only up to this size (a folded Expand can be huge)
 EXIT_BAD_INPUT = 2
 EXIT_MISMATCH = 3
 EXIT_CONVERTER_FAILED = 4
@@ -585,8 +586,6 @@ def clean(model, shapes: Mapping[str, tuple[int, ...]] | None = None):
     Exporters other than PyTorch's leave constant subgraphs (an ``Add`` of two
     ``Constant`` nodes) that onnx2tf cannot convert, and names with ``@``; both stopped
     onnx2tf on PaddlePaddle exports."""
-    import onnx
-
     fixed = _static(model, shapes or {})
     report = Cleanup()
     _constants_as_tensors(fixed)
@@ -602,7 +601,7 @@ def clean(model, shapes: Mapping[str, tuple[int, ...]] | None = None):
         try:
             graph = gs.import_onnx(fixed)
             with native_output_silenced():
-                graph.fold_constants().cleanup().toposort()
+                graph.fold_constants(size_threshold=FOLD_LIMIT_BYTES).cleanup().toposort()
             folded_model = gs.export_onnx(graph)
         except Exception:  # noqa: BLE001 - folding is an optimisation: convert unfolded
             folded_model = None
