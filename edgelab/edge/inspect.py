@@ -19,9 +19,19 @@ per-tensor or per-channel), where the bytes go, whether BatchNorm and ReLU6 were
 
 The same is on the command line: ``edgelab inspect MODEL.tflite [--json] [--dot F] [--png F]``.
 
+``read`` shows the main subgraph (0); a model may hold more, run by its WHILE, IF and
+CALL_ONCE operators (a loop's condition and body; the ``init`` subgraph that sets a
+streaming model's resource variables): ``info.subgraphs`` lists them all,
+``info.subgraph(i)`` shows subgraph ``i`` through the same methods, and the summary, the
+parameter count and the CLI's tables cover every one. Sparse constants (the converter's
+EXPERIMENTAL_SPARSITY) and custom operators' options appear in the tables and in the JSON
+as ``flatc`` writes them. ``info.transpose_sites()`` says where each TRANSPOSE sits and
+which pairs cancel.
+
 Files that carry TFLite metadata and an appended zip (the Coral models) parse the same;
 the zip's member names are reported. A file that is not a TFLite FlatBuffer, or is
-truncated, raises :class:`TFLiteFormatError` naming the file.
+truncated, raises :class:`TFLiteFormatError` naming the file, and what the file is when
+its content says (an ONNX model, a SavedModel, ...: :mod:`edgelab.edge.formats`).
 """
 
 from __future__ import annotations
@@ -66,6 +76,34 @@ _NUMPY_TYPES = {"FLOAT32": np.float32, "FLOAT16": np.float16, "FLOAT64": np.floa
                 "INT8": np.int8, "UINT8": np.uint8, "INT16": np.int16, "UINT16": np.uint16,
                 "INT32": np.int32, "UINT32": np.uint32, "INT64": np.int64, "UINT64": np.uint64,
                 "BOOL": np.bool_}
+
+
+# Ops that compute each element from the same element of their inputs: they give the same
+# values in any layout, so a TRANSPOSE pair around a chain of them can go (see
+# TFLiteFile.transpose_pairs; binary ones only with a single-value constant operand).
+LAYOUT_FREE_OPS = frozenset({
+    "ABS", "CAST", "CEIL", "COS", "DEQUANTIZE", "ELU", "EXP", "FLOOR", "GELU", "HARD_SWISH",
+    "LEAKY_RELU", "LOG", "LOGISTIC", "NEG", "QUANTIZE", "RELU", "RELU6", "RELU_0_TO_1",
+    "RELU_N1_TO_1", "ROUND", "RSQRT", "SIGN", "SIN", "SQRT", "SQUARE", "TANH",
+    "ADD", "SUB", "MUL", "DIV", "MAXIMUM", "MINIMUM", "POW", "SQUARED_DIFFERENCE"})
+
+
+def transpose_text(sites: list[dict], indent: str = "  ") -> str:
+    """:meth:`TFLiteFile.transpose_sites` as lines a person reads: where each TRANSPOSE
+    sits, and which pairs cancel around layout-free ops."""
+    lines = [f"TRANSPOSE ops: {len(sites)}"]
+    for site in sites:
+        perm = ",".join(map(str, site["perm"])) if site["perm"] else "?"
+        after = ", ".join(site["after"]) or "nothing"
+        line = f"{indent}#{site['index']} perm [{perm}]: {site['before']} -> TRANSPOSE -> {after}"
+        if site["pair"] == "opens":
+            partners = ", ".join(f"#{p}" for p in site["partners"])
+            between = ", ".join(site["between"]) or "no op"
+            line += f"; cancels with {partners} around {between}"
+        elif site["pair"] == "closes":
+            line += f"; closes the pair opened by #{site['partners'][0]}"
+        lines.append(line)
+    return "\n".join(lines)
 
 
 class TFLiteFormatError(ValueError):
@@ -117,6 +155,10 @@ class Tensor:
     buffer: int
     data_bytes: int                 # bytes of constant data (0 for activations)
     quantization: Quantization | None
+    # Sparse constant (the converter's EXPERIMENTAL_SPARSITY): the schema's
+    # SparsityParameters as flatc writes them; the buffer holds only the stored values.
+    sparsity: dict | None = field(default=None, hash=False, compare=False)
+    is_variable: bool = False
 
     @property
     def is_constant(self) -> bool:
@@ -130,6 +172,28 @@ class Tensor:
     def shape_text(self) -> str:
         dims = self.shape_signature if self.shape_signature else self.shape
         return "x".join("?" if d < 0 else str(d) for d in dims) or "scalar"
+
+    @property
+    def is_sparse(self) -> bool:
+        return self.sparsity is not None
+
+    def sparsity_text(self) -> str:
+        """``"sparse (CSR on dim 1): 179 of 2,048 values stored (91% zeros)"``, or ""."""
+        if self.sparsity is None:
+            return ""
+        dims = self.sparsity.get("dim_metadata", [])
+        order = self.sparsity.get("traversal_order", [])
+        csr = [order[i] if i < len(order) else i for i, d in enumerate(dims)
+               if d.get("format") == "SPARSE_CSR"]
+        block = self.sparsity.get("block_map") or []
+        text = "sparse (" + ("CSR on dim " + ",".join(map(str, csr)) if csr else "dense") \
+            + (f", {len(block)}-D blocks" if block else "") + ")"
+        size = np.dtype(_NUMPY_TYPES[self.dtype]).itemsize if self.dtype in _NUMPY_TYPES else 0
+        stored = self.data_bytes // size if size else 0    # the buffer holds the stored values
+        if stored:
+            text += (f": {stored:,} of {self.elements:,} values stored "
+                     f"({1 - stored / max(1, self.elements):.0%} zeros)")
+        return text
 
 
 @dataclass(frozen=True)
@@ -148,6 +212,54 @@ class Layer:
     activation: str = ""             # fused activation ("" when NONE)
     params: int = 0                  # elements of the constant inputs (weights, bias)
     param_bytes: int = 0
+    subgraph: int = 0                # which subgraph the operator belongs to
+    custom_options: bytes = field(default=b"", repr=False, hash=False, compare=False)
+    calls: tuple[tuple[str, int], ...] = ()   # (role, subgraph index): WHILE, IF, CALL_ONCE...
+
+    def custom_options_text(self, limit: int = 48) -> str:
+        """A custom op's options: their size and, when they are a FlexBuffer (the schema's
+        only format), the decoded value, shortened to ``limit`` characters."""
+        if not self.custom_options:
+            return ""
+        text = f"custom options: {len(self.custom_options)} bytes"
+        value = _flexbuffer(self.custom_options)
+        if value is not None:
+            shown = repr(value)
+            text += " " + (shown if len(shown) <= limit else shown[:limit - 3] + "...")
+        return text
+
+
+@dataclass
+class Subgraph:
+    """One subgraph of the model: its tensors, operators (:class:`Layer`), inputs, outputs.
+    The first is the model's main graph; WHILE, IF and CALL_ONCE operators run the others
+    (a loop's condition and body, an ``init`` subgraph that sets resource variables)."""
+
+    index: int
+    name: str
+    tensors: list[Tensor]
+    layers: list[Layer]
+    inputs: tuple[int, ...]
+    outputs: tuple[int, ...]
+    dequantized_from: dict[int, int] = field(default_factory=dict)
+    called_as: tuple[str, ...] = ()    # "while body of op #3 in subgraph 0", ...
+
+    @property
+    def label(self) -> str:
+        return f"subgraph {self.index}" + (f" {self.name!r}" if self.name else "")
+
+
+def _flexbuffer(data: bytes):
+    """The decoded FlexBuffer, or None when ``data`` is not one."""
+    try:
+        from flatbuffers import flexbuffers
+
+        value = flexbuffers.Loads(bytearray(data))
+    except Exception:  # noqa: BLE001 - arbitrary bytes: not a FlexBuffer
+        return None
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    return value
 
 
 # --------------------------------------------------------------------------- parsing helpers
@@ -170,7 +282,7 @@ def _table_fields(obj, enums: dict[str, dict[int, str]]) -> dict[str, Any]:
     out = {}
     cls = type(obj)
     for name in sorted(dir(cls)):
-        if name.startswith(("_", "GetRootAs", "Init")) or name.endswith(_SKIP_SUFFIXES):
+        if name.startswith(("_", "GetRootAs")) or name == "Init" or name.endswith(_SKIP_SUFFIXES):
             continue
         attr = getattr(cls, name)
         if not callable(attr):
@@ -288,6 +400,68 @@ def _quantization(q) -> Quantization | None:
                         int(q.QuantizedDimension()))
 
 
+# Operator options that name another subgraph, with the role shown for it.
+_CALL_FIELDS = (("cond_subgraph_index", "cond"), ("body_subgraph_index", "body"),
+                ("then_subgraph_index", "then"), ("else_subgraph_index", "else"),
+                ("init_subgraph_index", "init"), ("subgraph", "call"),
+                ("decomposition_subgraph_index", "decomposition"),
+                ("comparator_subgraph_index", "comparator"),
+                ("update_computation_subgraph_index", "update"))
+
+
+def _index_vector(kind: int, table) -> dict | None:
+    """A SparseIndexVector union member as flatc writes it: ``{"values": [...]}``."""
+    if table is None or not kind:
+        return None
+    import tflite
+
+    name = {v: k for k, v in vars(tflite.SparseIndexVector).items()
+            if not k.startswith("_")}.get(kind)
+    cls = getattr(tflite, name, None) if name else None
+    if cls is None:
+        return None
+    vec = cls()
+    vec.Init(table.Bytes, table.Pos)
+    return {"values": _np_list(vec.ValuesAsNumpy, vec.ValuesIsNone)}
+
+
+def _sparsity(sp, defaults: bool = False) -> dict | None:
+    """A tensor's SparsityParameters in flatc's JSON layout (fields at their default left
+    out, as ``flatc --json`` does; all of them with ``defaults``), or None for a dense
+    tensor."""
+    if sp is None:
+        return None
+    import tflite
+
+    kinds = {v: k for k, v in vars(tflite.SparseIndexVector).items() if not k.startswith("_")}
+    formats = {v: k for k, v in vars(tflite.DimensionType).items() if not k.startswith("_")}
+    dims = []
+    for i in range(sp.DimMetadataLength()):
+        d = sp.DimMetadata(i)
+        entry: dict[str, Any] = {}
+        if defaults or d.Format():
+            entry["format"] = formats.get(d.Format(), d.Format())
+        if defaults or d.DenseSize():
+            entry["dense_size"] = int(d.DenseSize())
+        for field_name, kind, getter in (("array_segments", d.ArraySegmentsType(),
+                                          d.ArraySegments),
+                                         ("array_indices", d.ArrayIndicesType(),
+                                          d.ArrayIndices)):
+            if defaults or kind:
+                entry[f"{field_name}_type"] = kinds.get(kind, kind)
+            if kind:
+                entry[field_name] = _index_vector(kind, getter())
+        dims.append(entry)
+    out: dict[str, Any] = {}
+    if not sp.TraversalOrderIsNone():
+        out["traversal_order"] = sp.TraversalOrderAsNumpy().tolist()
+    if not sp.BlockMapIsNone():
+        out["block_map"] = sp.BlockMapAsNumpy().tolist()
+    if not sp.DimMetadataIsNone():
+        out["dim_metadata"] = dims
+    return out
+
+
 def _buffer_size(buf, data: bytes) -> int:
     """Bytes of constant data of one Buffer table, checked to lie inside the file."""
     if not buf.DataIsNone():
@@ -366,25 +540,19 @@ class TFLiteFile:
                            for j in range(sd.InputsLength())},
                 "outputs": {sd.Outputs(j).Name().decode(): int(sd.Outputs(j).TensorIndex())
                             for j in range(sd.OutputsLength())},
+                "subgraph_index": int(sd.SubgraphIndex()),
             })
-        graph = model.Subgraphs(0)
-        self.subgraph_name = (graph.Name() or b"").decode("utf-8", "replace")
-        self.tensors = [self._tensor(graph.Tensors(i), i) for i in range(graph.TensorsLength())]
-        self.inputs = tuple(int(i) for i in _np_list(graph.InputsAsNumpy, graph.InputsIsNone))
-        self.outputs = tuple(int(i) for i in _np_list(graph.OutputsAsNumpy, graph.OutputsIsNone))
-        # float16 models store weights as FLOAT16 constants feeding DEQUANTIZE ops; the
-        # layers that use them see a float32 activation. Remember where each came from.
-        self.dequantized_from: dict[int, int] = {}
-        self.layers = []
-        for i in range(graph.OperatorsLength()):
-            layer = self._layer(graph.Operators(i), i)
-            self.layers.append(layer)
-            if (layer.op == "DEQUANTIZE" and layer.inputs
-                    and self.tensors[layer.inputs[0]].is_constant):
-                self.dequantized_from[layer.outputs[0]] = layer.inputs[0]
-        for t in self.inputs + self.outputs:
-            if not 0 <= t < len(self.tensors):
-                raise TFLiteFormatError(f"graph input/output {t} is not a tensor")
+        self.subgraphs = [self._parse_subgraph(model, g) for g in range(self.subgraph_count)]
+        for sg in self.subgraphs:
+            for layer in sg.layers:
+                for role, target in layer.calls:
+                    if not 0 <= target < self.subgraph_count:
+                        raise TFLiteFormatError(f"operator {layer.index} of subgraph {sg.index} "
+                                                f"calls missing subgraph {target}")
+                    self.subgraphs[target].called_as += (
+                        f"{role} of {layer.op} #{layer.index}"
+                        + (f" in subgraph {sg.index}" if sg.index else ""),)
+        self._use(self.subgraphs[0])
         self.associated_files = _appended_zip_names(data, self._buffers_end(model))
 
     @staticmethod
@@ -398,6 +566,47 @@ class TFLiteFile:
                 end = max(end, tab.Vector(o) + tab.VectorLen(o))
         return end
 
+    def _parse_subgraph(self, model, g: int) -> Subgraph:
+        graph = model.Subgraphs(g)
+        self.tensors = [self._tensor(graph.Tensors(i), i) for i in range(graph.TensorsLength())]
+        # float16 models store weights as FLOAT16 constants feeding DEQUANTIZE ops; the
+        # layers that use them see a float32 activation. Remember where each came from.
+        self.dequantized_from = {}
+        self.layers = []
+        for i in range(graph.OperatorsLength()):
+            layer = self._layer(graph.Operators(i), i, g)
+            self.layers.append(layer)
+            if (layer.op == "DEQUANTIZE" and layer.inputs
+                    and self.tensors[layer.inputs[0]].is_constant):
+                self.dequantized_from[layer.outputs[0]] = layer.inputs[0]
+        inputs = tuple(int(i) for i in _np_list(graph.InputsAsNumpy, graph.InputsIsNone))
+        outputs = tuple(int(i) for i in _np_list(graph.OutputsAsNumpy, graph.OutputsIsNone))
+        for t in inputs + outputs:
+            if not 0 <= t < len(self.tensors):
+                raise TFLiteFormatError(f"graph input/output {t} of subgraph {g} is not a tensor")
+        return Subgraph(g, (graph.Name() or b"").decode("utf-8", "replace"), self.tensors,
+                        self.layers, inputs, outputs, self.dequantized_from)
+
+    def _use(self, sg: Subgraph) -> None:
+        """Point the graph attributes (tensors, layers, inputs, outputs) at ``sg``."""
+        self.subgraph_index = sg.index
+        self.subgraph_name = sg.name
+        self.tensors, self.layers = sg.tensors, sg.layers
+        self.inputs, self.outputs = sg.inputs, sg.outputs
+        self.dequantized_from = sg.dequantized_from
+
+    def subgraph(self, index: int) -> "TFLiteFile":
+        """This file seen through subgraph ``index``: the same object's methods
+        (``layer_table()``, ``ops_histogram()``, ``to_dot()``, ``draw()``...) answer for that
+        subgraph. ``read(path)`` itself shows subgraph 0, the main graph."""
+        import copy
+
+        if not 0 <= index < self.subgraph_count:
+            raise IndexError(f"{self.name} has {self.subgraph_count} subgraph(s); no {index}")
+        view = copy.copy(self)
+        view._use(self.subgraphs[index])
+        return view
+
     def _tensor(self, t, index: int) -> Tensor:
         buffer = int(t.Buffer())
         if not 0 <= buffer < max(1, len(self.buffer_bytes)):
@@ -409,9 +618,10 @@ class TFLiteFile:
                                                            t.ShapeSignatureIsNone)),
             dtype=_schema().tensor_types.get(int(t.Type()), f"TYPE_{t.Type()}"),
             buffer=buffer, data_bytes=self.buffer_bytes[buffer] if self.buffer_bytes else 0,
-            quantization=_quantization(t.Quantization()))
+            quantization=_quantization(t.Quantization()),
+            sparsity=_sparsity(t.Sparsity()), is_variable=bool(t.IsVariable()))
 
-    def _layer(self, op, index: int) -> Layer:
+    def _layer(self, op, index: int, subgraph: int = 0) -> Layer:
         schema = _schema()
         code = int(op.OpcodeIndex())
         if not 0 <= code < len(self.operator_codes):
@@ -438,12 +648,24 @@ class TFLiteFile:
         elif name == "FULLY_CONNECTED" and weights is not None:
             kernel = f"{weights.shape[-1]}->{weights.shape[0]}"
         stride = f"{opts['stride_h']}x{opts['stride_w']}" if "stride_h" in opts else ""
-        act = opts.get("fused_activation_function", "")
+        act = str(opts.get("fused_activation_function", ""))   # a number if not in the enum
+        custom = b""
+        if not op.CustomOptionsIsNone():
+            custom = op.CustomOptionsAsNumpy().tobytes()
+        elif hasattr(op, "LargeCustomOptionsSize") and op.LargeCustomOptionsSize():
+            start, size = int(op.LargeCustomOptionsOffset()), int(op.LargeCustomOptionsSize())
+            if start + size > len(self._data):
+                raise TFLiteFormatError(f"operator {index}'s custom options lie past the end")
+            custom = bytes(self._data[start:start + size])
+        calls = tuple((role, int(opts[key])) for key, role in _CALL_FIELDS
+                      if isinstance(opts.get(key), int) and not isinstance(opts.get(key), bool)
+                      and (key != "subgraph" or name == "CALL"))
         return Layer(index=index, op=name, inputs=inputs, outputs=outputs, options_type=opt_type,
                      options=opts, kernel=kernel, stride=stride, padding=opts.get("padding", ""),
                      activation="" if act in ("", "NONE") else act,
                      params=sum(t.elements for t in consts),
-                     param_bytes=sum(t.data_bytes for t in consts))
+                     param_bytes=sum(t.data_bytes for t in consts), subgraph=subgraph,
+                     custom_options=custom, calls=calls)
 
     # -- graph helpers ------------------------------------------------------------------
     def activation_inputs(self, layer: Layer) -> list[int]:
@@ -532,14 +754,50 @@ class TFLiteFile:
                 "output quantization": out.quantization.describe(4)
                 if out and out.quantization else "",
             })
+            if self._has_notes():
+                rows[-1]["notes"] = self.layer_notes(layer)
         return rows
 
-    def layer_table(self):
+    def _has_notes(self) -> bool:
+        """Whether any operator of the file has something for the "notes" column (sparse
+        constants, custom options, calls to other subgraphs): the column is left out of
+        the tables of files that have none."""
+        if not hasattr(self, "_notes_cache"):
+            self._notes_cache = any(self._notes_of(sg, layer) for sg in self.subgraphs
+                                    for layer in sg.layers)
+        return self._notes_cache
+
+    def _notes_of(self, sg: "Subgraph", layer: Layer) -> str:
+        notes = []
+        for i in layer.inputs:
+            if i >= 0 and sg.tensors[i].is_sparse:
+                notes.append(f"input #{i} {sg.tensors[i].sparsity_text()}")
+        if layer.custom_options:
+            notes.append(layer.custom_options_text())
+        if layer.calls:
+            notes.append("runs " + ", ".join(f"subgraph {target} ({role})"
+                                             for role, target in layer.calls))
+        return "; ".join(notes)
+
+    def layer_notes(self, layer: Layer | int) -> str:
+        """What the layer table's "notes" column says about a layer: sparse constant inputs,
+        a custom op's options, the subgraphs a WHILE, IF or CALL_ONCE runs."""
+        layer = self.layers[layer] if isinstance(layer, int) else layer
+        return self._notes_of(self.subgraphs[layer.subgraph], layer)
+
+    def layer_table(self, subgraph: int | None = None):
         """A pandas DataFrame with one row per operator (index, op, kernel, shapes, dtype,
-        parameters, quantization of weights and output)."""
+        parameters, quantization of weights and output; a "notes" column when the file has
+        sparse tensors, custom ops or control flow). ``subgraph``: which subgraph (default:
+        the one this object shows, the main graph for :func:`read`)."""
         import pandas as pd
 
-        return pd.DataFrame(self.layer_rows()).set_index("index")
+        source = self if subgraph is None else self.subgraph(subgraph)
+        columns = ["index", "op", "kernel", "stride", "activation", "input", "output", "dtype",
+                   "weights dtype", "params", "weight quantization", "output quantization"]
+        if source._has_notes():
+            columns.append("notes")
+        return pd.DataFrame(source.layer_rows(), columns=columns).set_index("index")
 
     def ops_histogram(self) -> dict[str, int]:
         """Operator name -> count, most frequent first (ties by name)."""
@@ -555,6 +813,101 @@ class TFLiteFile:
                     "scale": q.scale[0] if q and q.scale else None,
                     "zero_point": q.zero_point[0] if q and q.zero_point else None}
         return {"inputs": [one(i) for i in self.inputs], "outputs": [one(i) for i in self.outputs]}
+
+    # -- TRANSPOSE ops ------------------------------------------------------------------
+    def _perm(self, layer: Layer) -> tuple[int, ...] | None:
+        if layer.op != "TRANSPOSE" or len(layer.inputs) < 2 or layer.inputs[1] < 0 \
+                or not self.tensors[layer.inputs[1]].is_constant:
+            return None
+        try:
+            return tuple(int(v) for v in self.tensor_data(layer.inputs[1]).ravel())
+        except ValueError:
+            return None
+
+    def transpose_pairs(self) -> list[tuple[int, tuple[int, ...], tuple[int, ...]]]:
+        """TRANSPOSE ops that cancel: ``(opening, closing TRANSPOSEs, ops between)``.
+
+        The ops between are layout-free (elementwise: activations, and ADD/MUL/SUB/DIV...
+        whose other input is one of them or a single-value constant) and everything they
+        produce ends in a TRANSPOSE with the inverse permutation, so the opening TRANSPOSE,
+        the closing ones and the detour in between can go: the ops compute the same
+        values in the original layout."""
+        consumers = self.consumers()
+        pairs = []
+        for layer in self.layers:
+            perm = self._perm(layer)
+            if perm is None or not layer.outputs:
+                continue
+            found = self._cancelling_region(layer, perm, consumers)
+            if found is not None:
+                pairs.append((layer.index, *found))
+        return pairs
+
+    def _cancelling_region(self, opening: Layer, perm, consumers):
+        start = opening.outputs[0]
+        region_ops: list[int] = []
+        region_tensors = {start}
+        closers: list[int] = []
+        frontier = [start]
+        while frontier:
+            t = frontier.pop()
+            if t in self.outputs or not consumers.get(t):
+                return None            # a graph output (or a dead end) needs this layout
+            for c in consumers[t]:
+                if c in region_ops or c in closers:
+                    continue
+                layer = self.layers[c]
+                back = self._perm(layer)
+                if back is not None and layer.inputs[0] == t and len(back) == len(perm) \
+                        and all(perm[back[i]] == i for i in range(len(perm))):
+                    closers.append(c)
+                    continue
+                if layer.op not in LAYOUT_FREE_OPS:
+                    return None
+                region_ops.append(c)
+                for o in layer.outputs:
+                    region_tensors.add(o)
+                    frontier.append(o)
+        if not closers:
+            return None
+        for c in region_ops:
+            for i in self.layers[c].inputs:
+                if i < 0 or i in region_tensors:
+                    continue
+                t = self.tensors[i]
+                if not (t.is_constant and t.elements <= 1):
+                    return None
+        return tuple(sorted(closers)), tuple(sorted(region_ops))
+
+    def transpose_sites(self) -> list[dict]:
+        """Where each TRANSPOSE sits: its permutation, the op before it and those after it,
+        and, for the ones that cancel (:meth:`transpose_pairs`), their partner and the
+        layout-free ops between. One dict per TRANSPOSE, in execution order."""
+        producer, consumers = self.producers(), self.consumers()
+        paired: dict[int, tuple[str, tuple[int, ...], tuple[int, ...]]] = {}
+        for opening, closers, between in self.transpose_pairs():
+            paired[opening] = ("opens", closers, between)
+            for c in closers:
+                paired.setdefault(c, ("closes", (opening,), between))
+
+        def name(i: int) -> str:
+            return f"{self.layers[i].op} #{i}"
+
+        sites = []
+        for layer in self.layers:
+            if layer.op != "TRANSPOSE":
+                continue
+            src = layer.inputs[0] if layer.inputs else -1
+            before = name(producer[src]) if src in producer else (
+                f"input {self.tensors[src].name!r}" if src in self.inputs else "a constant")
+            after = [name(c) for t in layer.outputs for c in consumers.get(t, [])]
+            after += [f"output {self.tensors[t].name!r}" for t in layer.outputs
+                      if t in self.outputs]
+            role, partners, between = paired.get(layer.index, ("", (), ()))
+            sites.append({"index": layer.index, "perm": list(self._perm(layer) or ()),
+                          "before": before, "after": after, "pair": role,
+                          "partners": list(partners), "between": [name(i) for i in between]})
+        return sites
 
     # -- fusion checks ------------------------------------------------------------------
     def fused_activations(self) -> dict[str, int]:
@@ -640,12 +993,21 @@ class TFLiteFile:
 
     # -- summary ------------------------------------------------------------------------
     def parameter_count(self) -> int:
-        """Elements of all constant tensors (each counted once)."""
-        return sum(t.elements for t in self.tensors if t.is_constant)
+        """Elements of all constant tensors of every subgraph (each tensor counted once; a
+        buffer that tensors of several subgraphs share, once). A sparse tensor counts with
+        its dense size."""
+        total, seen = 0, set()
+        for sg in self.subgraphs:
+            for t in sg.tensors:
+                if t.is_constant and (sg.index == 0 or t.buffer not in seen):
+                    total += t.elements
+            seen |= {t.buffer for t in sg.tensors if t.is_constant}
+        return total
 
     def parameter_bytes(self) -> int:
-        """Bytes of constant data referenced by tensors (weights, biases, shapes)."""
-        seen = {t.buffer for t in self.tensors if t.is_constant}
+        """Bytes of constant data referenced by the tensors of every subgraph (weights,
+        biases, shapes), each buffer once."""
+        seen = {t.buffer for sg in self.subgraphs for t in sg.tensors if t.is_constant}
         return sum(self.buffer_bytes[b] for b in seen)
 
     def dtypes(self) -> dict[str, int]:
@@ -653,8 +1015,31 @@ class TFLiteFile:
         counts = collections.Counter(t.dtype for t in self.tensors)
         return dict(sorted(counts.items()))
 
+    def sparse_tensors(self) -> list[Tensor]:
+        """The sparse constant tensors of every subgraph."""
+        return [t for sg in self.subgraphs for t in sg.tensors if t.is_sparse]
+
+    def custom_ops(self) -> dict[str, int]:
+        """Custom op name -> number of operators using it, over every subgraph."""
+        counts = collections.Counter(layer.op for sg in self.subgraphs for layer in sg.layers
+                                     if layer.op.startswith("CUSTOM"))
+        return dict(sorted(counts.items()))
+
+    def subgraph_rows(self) -> list[dict]:
+        """One dict per subgraph: index, name, what runs it, layers, tensors, ops."""
+        rows = []
+        for sg in self.subgraphs:
+            counts = collections.Counter(layer.op for layer in sg.layers)
+            rows.append({"index": sg.index, "name": sg.name, "called_as": list(sg.called_as),
+                         "layers": len(sg.layers), "tensors": len(sg.tensors),
+                         "inputs": len(sg.inputs), "outputs": len(sg.outputs),
+                         "ops": dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))})
+        return rows
+
     def summary(self) -> dict[str, Any]:
-        """What a reader checks first: sizes, op histogram, dtypes, fusions, inputs/outputs."""
+        """What a reader checks first: sizes, op histogram, dtypes, fusions, inputs/outputs.
+        ``layers``, ``tensors``, ``ops`` and the inputs and outputs are the main subgraph's;
+        ``subgraph_list`` describes every subgraph, ``parameters`` counts them all."""
         pbytes = self.parameter_bytes()
         return {
             "file": self.name, "file_bytes": self.file_bytes, "schema_version": self.version,
@@ -668,6 +1053,11 @@ class TFLiteFile:
             "batchnorm_folded": self.batchnorm_folded(),
             **self.io_details(),
             "metadata": dict(self.metadata), "associated_files": list(self.associated_files),
+            "subgraph_list": self.subgraph_rows(),
+            "sparse_tensors": [{"subgraph": sg.index, "tensor": t.index, "name": t.name,
+                                "shape": list(t.shape), "sparsity": t.sparsity_text()}
+                               for sg in self.subgraphs for t in sg.tensors if t.is_sparse],
+            "custom_ops": self.custom_ops(),
         }
 
     def summary_text(self) -> str:
@@ -675,12 +1065,27 @@ class TFLiteFile:
         s = self.summary()
         io_line = lambda d: f"{d['name']} {d['shape']} {d['dtype']}" + (
             f" (scale {d['scale']:.6g}, zero point {d['zero_point']})" if d["scale"] else "")
-        lines = [
-            f"{s['file']}: {s['file_bytes']:,} bytes, TFLite schema v{s['schema_version']}, "
-            f"{s['subgraphs']} subgraph(s), {s['layers']} layers, {s['tensors']} tensors",
+        ops_text = lambda ops: ", ".join(f"{k} x{v}" for k, v in ops.items()) or "none"
+        if s["subgraphs"] == 1:
+            lines = [
+                f"{s['file']}: {s['file_bytes']:,} bytes, TFLite schema v{s['schema_version']}, "
+                f"{s['subgraphs']} subgraph(s), {s['layers']} layers, {s['tensors']} tensors"]
+        else:
+            rows = s["subgraph_list"]
+            lines = [
+                f"{s['file']}: {s['file_bytes']:,} bytes, TFLite schema v{s['schema_version']}, "
+                f"{s['subgraphs']} subgraphs, {sum(r['layers'] for r in rows)} layers and "
+                f"{sum(r['tensors'] for r in rows)} tensors in all"]
+            for r in rows:
+                name = f" {r['name']!r}" if r["name"] else ""
+                role = f" ({'; '.join(r['called_as'])})" if r["called_as"] else \
+                    ("" if r["index"] == 0 else " (not called by any op)")
+                lines.append(f"subgraph {r['index']}{name}{role}: {r['layers']} layers, "
+                             f"{r['tensors']} tensors; ops: {ops_text(r['ops'])}")
+        lines += [
             f"parameters: {s['parameters']:,} in {s['parameter_bytes']:,} bytes of constant data "
             f"({s['parameter_bytes'] / max(1, s['file_bytes']):.1%} of the file)",
-            "ops: " + ", ".join(f"{k} x{v}" for k, v in s["ops"].items()),
+            ("ops: " if s["subgraphs"] == 1 else "ops (subgraph 0): ") + ops_text(s["ops"]),
             "tensor dtypes: " + ", ".join(f"{k} x{v}" for k, v in s["tensor_dtypes"].items()),
             "fused activations: "
             + (", ".join(f"{k} x{v}" for k, v in s["fused_activations"].items()) or "none")
@@ -688,6 +1093,12 @@ class TFLiteFile:
                 f"{k} x{v}" for k, v in s["standalone_activations"].items()) or "none"),
             f"BatchNorm folded into convolutions: {'yes' if s['batchnorm_folded'] else 'no'}",
         ]
+        for t in s["sparse_tensors"]:
+            where = f"subgraph {t['subgraph']} " if s["subgraphs"] > 1 else ""
+            lines.append(f"sparse tensor: {where}#{t['tensor']} {t['name']!r} "
+                         f"{'x'.join(map(str, t['shape']))}, {t['sparsity']}")
+        if s["custom_ops"]:
+            lines.append("custom ops: " + ops_text(s["custom_ops"]))
         lines += [f"input:  {io_line(d)}" for d in s["inputs"]]
         lines += [f"output: {io_line(d)}" for d in s["outputs"]]
         if s["metadata"]:
@@ -698,6 +1109,18 @@ class TFLiteFile:
 
     # -- JSON ---------------------------------------------------------------------------
     def to_dict(self, include_data: bool = False, defaults: bool = False) -> dict[str, Any]:
+        """The whole model in the layout of ``flatc --json``: see :meth:`_to_dict`.
+        A field that cannot be read (a corrupt file) raises :class:`TFLiteFormatError`."""
+        try:
+            return self._to_dict(include_data, defaults)
+        except (struct.error, IndexError, ValueError, TypeError, UnicodeDecodeError,
+                AttributeError, RecursionError) as err:
+            if isinstance(err, TFLiteFormatError):
+                raise
+            raise TFLiteFormatError(f"{self.source}: truncated or corrupt TFLite file ({err}). "
+                                    "Re-download or re-export the model.") from None
+
+    def _to_dict(self, include_data: bool = False, defaults: bool = False) -> dict[str, Any]:
         """The whole model in the layout of ``flatc --json`` (same field names, enums by name).
 
         ``defaults``: plain ``flatc --json`` leaves out every field that holds its default
@@ -735,8 +1158,15 @@ class TFLiteFile:
                         ("zero_point", list(q.zero_point))) if v}
                     if defaults or q.quantized_dimension:
                         entry["quantization"]["quantized_dimension"] = q.quantized_dimension
+                if defaults or t.IsVariable():
+                    entry["is_variable"] = bool(t.IsVariable())
+                sparsity = _sparsity(t.Sparsity(), defaults=defaults)
+                if sparsity is not None:
+                    entry["sparsity"] = sparsity
                 if not t.ShapeSignatureIsNone():
                     entry["shape_signature"] = t.ShapeSignatureAsNumpy().tolist()
+                if defaults or t.HasRank():
+                    entry["has_rank"] = bool(t.HasRank())
                 tensors.append(entry)
             operators = []
             for i in range(graph.OperatorsLength()):
@@ -748,6 +1178,23 @@ class TFLiteFile:
                 if kind != "NONE":
                     entry["builtin_options_type"] = kind
                     entry["builtin_options"] = opts
+                if not op.CustomOptionsIsNone():
+                    entry["custom_options"] = op.CustomOptionsAsNumpy().tolist()
+                if defaults or op.CustomOptionsFormat():
+                    entry["custom_options_format"] = "FLEXBUFFERS" \
+                        if op.CustomOptionsFormat() == 0 else int(op.CustomOptionsFormat())
+                if hasattr(op, "LargeCustomOptionsSize") and (
+                        defaults or op.LargeCustomOptionsSize()):
+                    entry["large_custom_options_offset"] = int(op.LargeCustomOptionsOffset())
+                    entry["large_custom_options_size"] = int(op.LargeCustomOptionsSize())
+                for name, getter, is_none in (
+                        ("mutating_variable_inputs", op.MutatingVariableInputsAsNumpy,
+                         op.MutatingVariableInputsIsNone),
+                        ("intermediates", op.IntermediatesAsNumpy, op.IntermediatesIsNone)):
+                    if not is_none():
+                        values = getter().tolist()
+                        entry[name] = [bool(v) for v in values] \
+                            if name.startswith("mutating") else values
                 if hasattr(op, "BuiltinOptions2Type") and op.BuiltinOptions2Type():
                     kind2, opts2 = schema.options(op, second=True, omit_defaults=not defaults)
                     entry["builtin_options_2_type"] = kind2
@@ -776,7 +1223,9 @@ class TFLiteFile:
             out["signature_defs"] = [
                 {"inputs": [{"name": k, "tensor_index": v} for k, v in s["inputs"].items()],
                  "outputs": [{"name": k, "tensor_index": v} for k, v in s["outputs"].items()],
-                 "signature_key": s["key"]} for s in self.signatures]
+                 "signature_key": s["key"],
+                 **({"subgraph_index": s["subgraph_index"]}
+                    if defaults or s["subgraph_index"] else {})} for s in self.signatures]
         return out
 
     def to_json(self, include_data: bool = False, indent: int | None = 2,
@@ -833,90 +1282,148 @@ class TFLiteFile:
         lines.append("}")
         return "\n".join(lines) + "\n"
 
-    def draw(self, layers: Iterable[int] | None = None, *, rows: int = 24,
-             title: str | None = None):
-        """Draw the op graph with matplotlib (works without Graphviz): layers top to bottom
-        by depth, wrapped into columns of ``rows``; skip connections drawn as arcs.
-        Returns the figure."""
-        import matplotlib.pyplot as plt
-        from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+    def draw_layout(self, layers: Iterable[int] | None = None, *, rows: int = 24,
+                    max_width: int = 12) -> dict:
+        """Where :meth:`draw` puts each layer: ``{"rows": [[layer, ...], ...], "pos": {layer:
+        (column, row, slot)}, "columns": n, "width": slots per row}``.
 
+        Layers go top to bottom by depth (longest path from an input); layers at the same
+        depth share a row, ordered by where their producers sit so that parallel branches
+        stay in lanes, and a depth with more than ``max_width`` layers wraps onto further
+        rows. Boxes keep one size whatever the width of the graph, so labels stay
+        readable; the rows are cut into columns of ``rows``."""
         chosen = sorted(set(layers)) if layers is not None else list(range(len(self.layers)))
         if not chosen:
             raise ValueError("draw: no layers to draw")
-        keep = set(chosen)
         all_depth = self.depths()
-        base = min(all_depth[i] for i in chosen)
         by_depth: dict[int, list[int]] = collections.defaultdict(list)
         for i in chosen:
-            by_depth[all_depth[i] - base].append(i)
-        levels = sorted(by_depth)
-        rank = {d: r for r, d in enumerate(levels)}  # compact: no empty rows
-        rows = max(1, min(rows, len(levels)))
-        ncols = -(-len(levels) // rows)
-        col_w, row_h, box_w, box_h = 3.4, 1.0, 2.6, 0.62
+            by_depth[all_depth[i]].append(i)
+        producer = self.producers()
+        width = max(1, min(max_width, max(len(v) for v in by_depth.values())))
+        slot: dict[int, int] = {}
+        visual_rows: list[list[int]] = []
+
+        def wanted(i: int) -> float | None:
+            srcs = [slot[producer[t]] for t in self.activation_inputs(self.layers[i])
+                    if t in producer and producer[t] in slot]
+            return sum(srcs) / len(srcs) if srcs else None
+
+        for d in sorted(by_depth):
+            members = sorted(by_depth[d], key=lambda i: (wanted(i) is None, wanted(i) or 0, i))
+            for start in range(0, len(members), width):
+                chunk = members[start:start + width]
+                free = list(range(width))
+                for i in chunk:     # each layer in its producers' lane, else the nearest free
+                    want = wanted(i)
+                    pick = free[0] if want is None else min(free, key=lambda k: (abs(k - want),
+                                                                                 k))
+                    free.remove(pick)
+                    slot[i] = pick
+                visual_rows.append(sorted(chunk, key=slot.get))
+        rows = max(1, min(rows, len(visual_rows)))
         pos = {}
-        for d, members in by_depth.items():
-            r = rank[d]
+        for r, chunk in enumerate(visual_rows):
             col, row = divmod(r, rows)
-            for k, i in enumerate(members):
-                off = (k - (len(members) - 1) / 2) * (box_w / max(1, len(members)))
-                pos[i] = (col * col_w + off, -row * row_h)
-        fig_w = max(4.0, ncols * col_w * 0.95)
-        fig_h = max(2.5, rows * row_h * 0.55 + 0.8)
+            for i in chunk:
+                pos[i] = (col, row, slot[i])
+        return {"rows": visual_rows, "pos": pos, "columns": -(-len(visual_rows) // rows),
+                "width": width, "per_column": rows}
+
+    # The largest drawing :meth:`draw` makes (pixels at its dpi), well under matplotlib's
+    # limit of 2**16; beyond it, draw part of the graph or use Graphviz.
+    MAX_DRAWING_PIXELS = 30_000
+
+    def draw(self, layers: Iterable[int] | None = None, *, rows: int = 24,
+             title: str | None = None, max_width: int = 12, dpi: int = 100):
+        """Draw the op graph with matplotlib (works without Graphviz): see
+        :meth:`draw_layout`. Edges to the next row are grey arrows; longer ones (skip
+        connections, branches joining) red; an edge into another column is a labelled
+        stub at each end. Graph outputs are marked. Returns the figure.
+
+        A graph too big to draw readably (over ``MAX_DRAWING_PIXELS``) raises ValueError
+        saying how to draw part of it."""
+        import matplotlib.pyplot as plt
+        from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+        layout = self.draw_layout(layers, rows=rows, max_width=max_width)
+        pos_of = layout["pos"]
+        chosen = sorted(pos_of)
+        keep = set(chosen)
+        box_w, box_h, gap, row_h = 2.3, 0.62, 0.45, 1.0
+        cell_w = box_w + gap
+        col_w = layout["width"] * cell_w + 0.9
+        pos = {i: (c * col_w + (s - (layout["width"] - 1) / 2) * cell_w, -r * row_h)
+               for i, (c, r, s) in pos_of.items()}
+        fig_w = max(4.0, layout["columns"] * col_w * 0.75 + 0.5)
+        fig_h = max(2.5, layout["per_column"] * row_h * 0.6 + 1.0)
+        if max(fig_w, fig_h) * dpi > self.MAX_DRAWING_PIXELS:
+            raise ValueError(
+                f"{self.name}: {len(chosen)} layers make a drawing of "
+                f"{fig_w * dpi:,.0f} x {fig_h * dpi:,.0f} pixels, too big to read; draw part of "
+                f"it (layers=range(0, 150); edgelab inspect --layers 0-149) or use Graphviz "
+                f"(to_dot(), or --dot FILE and `dot -Tsvg`).")
         fig, ax = plt.subplots(figsize=(fig_w, fig_h))
         producer = self.producers()
-        narrow = max(len(m) for m in by_depth.values())
-        w = box_w / narrow if narrow > 1 else box_w
+        outputs = set(self.outputs)
+        stubs: collections.Counter = collections.Counter()
         for i in chosen:
             layer = self.layers[i]
             x, y = pos[i]
-            ax.add_patch(FancyBboxPatch((x - w / 2, y - box_h / 2), w, box_h,
+            is_output = any(t in outputs for t in layer.outputs)
+            ax.add_patch(FancyBboxPatch((x - box_w / 2, y - box_h / 2), box_w, box_h,
                                         boxstyle="round,pad=0.02,rounding_size=0.12",
-                                        fc=_COLOURS.get(layer.op, _DEFAULT_COLOUR), ec="#444444",
-                                        lw=0.8, zorder=2))
+                                        fc=_COLOURS.get(layer.op, _DEFAULT_COLOUR),
+                                        ec="#000000" if is_output else "#444444",
+                                        lw=1.8 if is_output else 0.8, zorder=2))
             short = _SHORT.get(layer.op, layer.op.lower())
             detail = " ".join(p for p in (layer.kernel if layer.op != "FULLY_CONNECTED" else "",
                                           "/2" if layer.stride == "2x2" else "",
                                           layer.activation.lower()) if p)
             out = self.tensors[layer.outputs[0]].shape_text if layer.outputs else ""
-            ax.text(x, y + 0.1, f"{i}: {short} {detail}".strip(), ha="center", va="center",
-                    fontsize=7.5, zorder=3)
-            ax.text(x, y - 0.16, out, ha="center", va="center", fontsize=6.5, color="#333333",
-                    zorder=3)
+            label = f"{i}: {short} {detail}".strip()
+            ax.text(x, y + 0.1, label if len(label) <= 30 else label[:29] + "…", ha="center",
+                    va="center", fontsize=7.5, zorder=3)
+            ax.text(x, y - 0.16, out + ("  → output" if is_output else ""), ha="center",
+                    va="center", fontsize=6.5, color="#333333", zorder=3,
+                    fontweight="bold" if is_output else "normal")
         for i in chosen:
             for t in self.activation_inputs(self.layers[i]):
                 p = producer.get(t)
                 if p is None or p not in keep:
                     continue
                 (x0, y0), (x1, y1) = pos[p], pos[i]
-                same_col = abs(x0 - x1) < col_w / 2
-                gap = rank[all_depth[i] - base] - rank[all_depth[p] - base]
-                if same_col and gap == 1:
-                    style, start, end = "arc3,rad=0", (x0, y0 - box_h / 2), (x1, y1 + box_h / 2)
-                    colour = "#444444"
-                elif same_col:   # a skip connection: arc around the boxes in between
-                    style, start, end = "arc3,rad=-0.35", (x0 + w / 2, y0), (x1 + w / 2, y1)
-                    colour = "#d62728"
-                else:            # continues in another column: a stub at each end, labelled
-                    colour = "#d62728" if gap > 1 else "#777777"
-                    dx = w / 4 if gap > 1 else 0.0
-                    for (xa, ya), (xb, yb), text, ha in (
-                            ((x0 + dx, y0 - box_h / 2), (x0 + dx, y0 - box_h / 2 - 0.3),
-                             f"to {i}", "left"),
-                            ((x1 + dx, y1 + box_h / 2 + 0.3), (x1 + dx, y1 + box_h / 2),
-                             f"from {p}", "left")):
-                        ax.add_patch(FancyArrowPatch((xa, ya), (xb, yb), arrowstyle="-|>",
-                                                     mutation_scale=8, lw=0.8, color=colour,
-                                                     zorder=1))
-                        ax.text(xa + 0.06, (ya + yb) / 2, text, fontsize=6, color=colour,
-                                ha=ha, va="center")
+                same_col = pos_of[p][0] == pos_of[i][0]
+                gap_rows = pos_of[i][1] - pos_of[p][1]
+                if same_col and gap_rows >= 1:
+                    if gap_rows > 1 and abs(x0 - x1) < 0.1:   # a skip in one lane: arc right
+                        start, end = (x0 + box_w / 2, y0), (x1 + box_w / 2, y1)
+                        style = "arc3,rad=-0.35"
+                    else:
+                        start, end, style = (x0, y0 - box_h / 2), (x1, y1 + box_h / 2), \
+                            "arc3,rad=0"
+                    colour = "#444444" if gap_rows == 1 else "#d62728"
+                    ax.add_patch(FancyArrowPatch(start, end, connectionstyle=style,
+                                                 arrowstyle="-|>", mutation_scale=8, lw=0.7,
+                                                 color=colour, zorder=1,
+                                                 alpha=0.8 if gap_rows == 1 else 0.7))
                     continue
-                ax.add_patch(FancyArrowPatch(start, end, connectionstyle=style, arrowstyle="-|>",
-                                             mutation_scale=8, lw=0.8, color=colour, zorder=1))
-        xs = [p[0] for p in pos.values()]
-        ys = [p[1] for p in pos.values()]
-        ax.set_xlim(min(xs) - col_w / 2, max(xs) + col_w / 2 + 0.3)  # room for skip arcs
+                colour = "#777777"   # continues in another column: a stub at each end
+                for key, (xa, ya), (xb, yb), text in (
+                        ((p, "out"), (x0, y0 - box_h / 2), (x0, y0 - box_h / 2 - 0.3),
+                         f"to {i}"),
+                        ((i, "in"), (x1, y1 + box_h / 2 + 0.3), (x1, y1 + box_h / 2),
+                         f"from {p}")):
+                    shift = 0.45 * stubs[key]      # several stubs at one box side by side
+                    stubs[key] += 1
+                    ax.add_patch(FancyArrowPatch((xa + shift, ya), (xb + shift, yb),
+                                                 arrowstyle="-|>", mutation_scale=8, lw=0.8,
+                                                 color=colour, zorder=1))
+                    ax.text(xa + shift + 0.06, (ya + yb) / 2, text, fontsize=6, color=colour,
+                            ha="left", va="center")
+        xs = [q[0] for q in pos.values()]
+        ys = [q[1] for q in pos.values()]
+        ax.set_xlim(min(xs) - cell_w / 2 - 0.2, max(xs) + cell_w / 2 + 0.7)  # room for skip arcs
         ax.set_ylim(min(ys) - 0.8, max(ys) + 0.8)
         ax.set_axis_off()
         ax.set_title(title or f"{self.name}: {len(chosen)} of {len(self.layers)} layers",
@@ -935,19 +1442,26 @@ class TFLiteFile:
             raise ValueError(f"{path}: give a .png, .svg or .pdf file name for the drawing")
         layers = list(layers) if layers is not None else None
         dot = shutil.which("dot")
+        used = ""
         with atomic_path(path) as tmp:
             if dot:
-                subprocess.run([dot, f"-T{fmt}", "-o", str(tmp)],
-                               input=self.to_dot(layers).encode(), check=True,
-                               capture_output=True)
-                used = "graphviz dot"
-            else:
+                try:
+                    subprocess.run([dot, f"-T{fmt}", "-o", str(tmp)],
+                                   input=self.to_dot(layers).encode(), check=True,
+                                   capture_output=True)
+                    used = "graphviz dot"
+                except (subprocess.CalledProcessError, OSError) as err:
+                    detail = getattr(err, "stderr", b"") or b""
+                    first = detail.decode("utf-8", "replace").strip().splitlines()[:1]
+                    used = ("matplotlib (Graphviz `dot` failed"
+                            + (f": {first[0][:80]}" if first else "") + ")")
+            if not used.startswith("graphviz"):
                 import matplotlib.pyplot as plt
 
                 fig = self.draw(layers)
-                fig.savefig(tmp, format=fmt, dpi=120)
+                fig.savefig(tmp, format=fmt, dpi=100)
                 plt.close(fig)
-                used = "matplotlib (Graphviz `dot` not installed)"
+                used = used or "matplotlib (Graphviz `dot` not installed)"
         return used
 
     def __repr__(self) -> str:
@@ -998,22 +1512,32 @@ def read(source: str | os.PathLike | bytes) -> TFLiteFile:
     """Parse a .tflite file (a path, or the bytes of one)."""
     if isinstance(source, (bytes, bytearray, memoryview)):
         return TFLiteFile(bytes(source))
+    from edgelab.edge import formats
+
     path = Path(source)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file; give the path of a .tflite model.")
-    if path.is_dir():
-        raise TFLiteFormatError(f"{path} is a folder (a SavedModel?); give a .tflite file, or "
-                                "convert the SavedModel first with edgelab.edge.convert.")
+    kind = formats.identify(path)
+    if kind is formats.FOLDER:
+        raise TFLiteFormatError(f"{path} is a folder; give a .tflite file.")
+    if kind is not formats.TFLITE and kind not in (formats.UNKNOWN, formats.TEXT,
+                                                   formats.EMPTY):
+        # recognised as something else by its content: say what, and what to do with it
+        raise TFLiteFormatError(f"{path} {formats.describe(path, kind)}"
+                                + ("" if kind.use else "; edgelab inspect reads .tflite files")
+                                + ".")
     return TFLiteFile(path.read_bytes(), str(path))
 
 
 # --------------------------------------------------------------------------- CLI
 
 INSPECT_EXAMPLES = """examples:
-  edgelab inspect model.tflite                       summary and layer table
+  edgelab inspect model.tflite                       summary and layer table (every subgraph)
   edgelab inspect model.tflite --json                flatc-style JSON on stdout
   edgelab inspect model.tflite --json model.json     JSON into a file (and the table)
-  edgelab inspect model.tflite --png graph.png       the op graph as a picture (.png, .svg)"""
+  edgelab inspect model.tflite --png graph.png       the op graph as a picture (.png, .svg)
+  edgelab inspect model.tflite --svg part.svg --layers 0-99
+                                                     a part of a big graph"""
 
 
 def register(subparsers) -> None:
@@ -1034,6 +1558,10 @@ def register(subparsers) -> None:
     p.add_argument("--dot", metavar="FILE", help="write the op graph as Graphviz DOT text")
     p.add_argument("--png", metavar="FILE", help="draw the op graph into a PNG file")
     p.add_argument("--svg", metavar="FILE", help="draw the op graph into an SVG file")
+    p.add_argument("--subgraph", type=int, default=0, metavar="N",
+                   help="with --dot/--png/--svg: draw subgraph N (default 0, the main graph)")
+    p.add_argument("--layers", metavar="A-B",
+                   help="with --dot/--png/--svg: draw only layers A to B, e.g. 0-99")
     p.set_defaults(func=_cli)
 
 
@@ -1054,7 +1582,6 @@ def _output_problem(option: str, value: str, suffixes: tuple[str, ...]) -> str |
 
 
 def _cli(args) -> int:
-    from edgelab.core.atomic import atomic_write
     from edgelab.core.paths import shown
 
     def fail(message: str) -> int:
@@ -1079,6 +1606,18 @@ def _cli(args) -> int:
                 return fail(problem)
     if args.with_data and not args.json:
         return fail("--with-data only applies to --json; add --json (or drop --with-data)")
+    drawing = args.dot or args.png or args.svg
+    if (args.layers or args.subgraph) and not drawing:
+        return fail("--layers and --subgraph choose what --dot, --png or --svg draw; add one "
+                    "of those, e.g. --png graph.png")
+    chosen = None
+    if args.layers:
+        found = re.fullmatch(r"(\d+)(?:-(\d+))?", args.layers.strip())
+        if not found or (found.group(2) and int(found.group(2)) < int(found.group(1))):
+            return fail(f"--layers {args.layers}: write FIRST-LAST with FIRST <= LAST, e.g. "
+                        "--layers 0-99")
+        first = int(found.group(1))
+        chosen = range(first, int(found.group(2) or first) + 1)
     try:
         info = read(args.model)
     except IsADirectoryError:
@@ -1086,6 +1625,28 @@ def _cli(args) -> int:
     except (FileNotFoundError, TFLiteFormatError) as err:
         print(f"edgelab inspect: {err}", file=sys.stderr)
         return 2
+    try:
+        return _cli_output(args, info, chosen, drawing, fail, as_given)
+    except TFLiteFormatError as err:       # a field read late (JSON, tables) is corrupt
+        return fail(str(err))
+
+
+def _cli_output(args, info: TFLiteFile, chosen, drawing, fail, as_given) -> int:
+    from edgelab.core.atomic import atomic_write
+
+    view = info
+    if drawing:
+        if not 0 <= args.subgraph < info.subgraph_count:
+            return fail(f"--subgraph {args.subgraph}: {info.name} has {info.subgraph_count} "
+                        f"subgraph(s), numbered 0 to {info.subgraph_count - 1}")
+        view = info.subgraph(args.subgraph)
+        if chosen is not None and (chosen.start >= len(view.layers)):
+            return fail(f"--layers {args.layers}: subgraph {args.subgraph} has "
+                        f"{len(view.layers)} layers, numbered 0 to {len(view.layers) - 1}")
+        if chosen is not None:
+            chosen = range(chosen.start, min(chosen.stop, len(view.layers)))
+        if not view.layers:
+            return fail(f"subgraph {args.subgraph} has no operators to draw")
     if args.json == "-":
         print(info.to_json(include_data=args.with_data))
     else:
@@ -1095,20 +1656,35 @@ def _cli(args) -> int:
         import pandas as pd
 
         print(info.summary_text())
-        print()
         with pd.option_context("display.max_rows", None, "display.max_columns", None,
-                               "display.width", 250, "display.max_colwidth", 60):
-            print(info.layer_table().to_string())
+                               "display.width", 250, "display.max_colwidth", 80):
+            for sg in info.subgraphs:
+                print()
+                if info.subgraph_count > 1:
+                    role = f" ({'; '.join(sg.called_as)})" if sg.called_as else ""
+                    print(f"{sg.label}{role}: {len(sg.layers)} layers")
+                if sg.layers:
+                    print(info.layer_table(sg.index).to_string())
+        sites = info.transpose_sites()
+        if sites:
+            print()
+            print(transpose_text(sites))
     notes = []
     if args.json and args.json != "-":
         notes.append(f"JSON written to {as_given(args.json)}")
     if args.dot:
         with atomic_write(args.dot, encoding="utf-8") as handle:
-            handle.write(info.to_dot())
+            handle.write(view.to_dot(chosen))
         notes.append(f"DOT written to {as_given(args.dot)}")
     for target in (args.png, args.svg):
         if target:
-            used = info.render(target)
+            try:
+                used = view.render(target, chosen)
+            except ValueError as err:        # too big to draw readably: says what to do
+                return fail(str(err))
+            if used.startswith("matplotlib") and len(chosen or view.layers) > 150:
+                used += "; for a graph this size Graphviz lays out better: install it " \
+                        "(apt install graphviz, brew install graphviz) or use --dot"
             notes.append(f"drawing written to {as_given(target)} ({used})")
     for note in notes:
         print(note, file=sys.stderr if args.json == "-" else sys.stdout)

@@ -12,15 +12,24 @@ every machine, and checks what it wrote:
   that file ourselves in a private working folder (from the calibration images, or
   uniform noise), and calibrate int8 models only with data given here;
 * **the input ONNX is never modified** (onnx2tf's optional simplifier rewrites its input
-  in place): onnx2tf works on a copy, with the simplifier off;
-* **checked**: :func:`check` runs the .tflite and onnxruntime on the same inputs and
-  reports the largest absolute difference of every output, with the layouts of inputs
-  and outputs and the TRANSPOSE count (:mod:`edgelab.edge.inspect`);
+  in place): onnx2tf works on a static copy, with the simplifier off, cleaned first
+  (:func:`clean`: constant subgraphs folded and names TensorFlow rejects rewritten, as
+  exports from other frameworks such as PaddlePaddle need);
+* **fewer TRANSPOSE ops**: pairs that cancel around elementwise ops are removed from the
+  written file (:mod:`edgelab.edge.transposes`), and the report says where each remaining
+  one sits;
+* **checked**: :func:`check` runs the .tflite and onnxruntime on the same inputs (a batch
+  at a time when the model's batch is fixed) and judges every output by a rule that fits
+  it: float32 files by their largest difference; int8 classifier scores by top-1 agreement
+  and other int8 outputs by their mean error in quantization steps;
 * **atomic**: the .tflite appears at its path complete, or not at all.
 
 ``edgelab convert MODEL.onnx OUT.tflite [--int8 --calibration FILE.npy] [--force]`` is the
 command line (see :func:`register`). Problems a user can fix raise :class:`ConvertError`
-with one line naming the file, input or op and the fix; the CLI prints it and exits 2.
+with one line naming the file, input or op and the fix (exit status 2); when onnx2tf stops
+on a valid model, :class:`ConverterFailed` names the node, its op type and the reason, and
+onnx2tf's whole log is kept beside the output (exit status 4). A file that is not ONNX is
+recognised by its content (:mod:`edgelab.edge.formats`) and the message says what it is.
 
 :class:`TFLiteModel` runs a converted file with NCHW arrays in and out, whatever layout
 the file uses, so one comparison serves every route of notebook 08 (:func:`compare`).
@@ -28,7 +37,9 @@ the file uses, so one comparison serves every route of notebook 08 (:func:`compa
 
 from __future__ import annotations
 
+import collections
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -41,11 +52,26 @@ import numpy as np
 from edgelab.edge.convert import native_output_silenced
 
 ONNX2TF_SAMPLE = "calibration_image_sample_data_20x128x128x3_float32.npy"
-FLOAT32_TOLERANCE = 1e-4      # max |tflite - onnxruntime| accepted for float32 files
-INT8_TOLERANCE = 0.1          # for int8 files: max difference / range of the reference output
+FLOAT32_TOLERANCE = 1e-4      # max |tflite - onnxruntime| / max(1, max |onnxruntime|), float32
+# The int8 rules (see check): what a user of each output cares about, in the output's own
+# quantization steps (its scale), which the calibration set fixes, not the check inputs.
+INT8_MEAN_STEPS = 4.0         # values (maps, boxes, scores): mean |error| <= 4 steps
+INT8_TOP1_AGREEMENT = 0.9     # classes: top-1 agrees on >= 90% of the inputs with a clear
+INT8_MARGIN_STEPS = 2.0       # winner (reference top-1 ahead of the runner-up by > 2 steps)
+INT8_TOLERANCE = 0.1          # the former rule (max diff <= 0.1 x range); no longer used
 CHECK_EXAMPLES = 4            # random inputs when none are given
+FOLD_LIMIT_BYTES = 64 << 20   # constants folded only up to this size (a folded Expand can be huge)
 EXIT_BAD_INPUT = 2
 EXIT_MISMATCH = 3
+EXIT_CONVERTER_FAILED = 4
+EXIT_STATUS = {
+    0: "converted, and the check passed",
+    1: "an unforeseen error: a bug in edgelab (please report it with the command line)",
+    EXIT_BAD_INPUT: "bad input: a file or an argument to fix (the message says which, and how)",
+    EXIT_MISMATCH: "converted, but the .tflite differs from onnxruntime beyond the rule\n"
+                   "     (the file is kept, for edgelab inspect)",
+    EXIT_CONVERTER_FAILED: "the converter failed on a valid ONNX model: the message names the\n"
+                           "     node and the reason; onnx2tf's whole log is kept beside OUT"}
 
 
 class ConvertError(ValueError):
@@ -79,29 +105,44 @@ def _ports(values) -> list[Port]:
 
 
 def load(path: str | os.PathLike):
-    """The checked ``onnx.ModelProto`` of ``path``; :class:`ConvertError` if it is not one."""
+    """The checked ``onnx.ModelProto`` of ``path``; :class:`ConvertError` if it is not one.
+
+    A file that is not ONNX is recognised by its content (:mod:`edgelab.edge.formats`),
+    whatever its name, and the message says what it is: a .tflite renamed .onnx, a
+    SavedModel folder, a PyTorch checkpoint, a web page saved instead of the download..."""
     import onnx
     from google.protobuf.message import DecodeError
+
+    from edgelab.edge import formats
 
     path = Path(path)
     if not path.exists():
         raise ConvertError(f"{path}: no such file; give the path of an .onnx model.")
-    if path.is_dir():
-        raise ConvertError(f"{path} is a folder; give an .onnx file.")
-    data = path.read_bytes()
-    if not data:
-        raise ConvertError(f"{path}: the file is empty (0 bytes); re-export the model.")
-    try:
-        model = onnx.load_model_from_string(data)
-    except (DecodeError, ValueError, RuntimeError) as err:
-        hint = " (the file ends early: truncated download or an interrupted export?)" \
-            if "truncated" in str(err).lower() or "end" in str(err).lower() else ""
-        raise ConvertError(f"{path}: not a readable ONNX model{hint}: "
-                           f"{type(err).__name__}. Re-export it with torch.onnx.export.") from None
-    if not model.graph.node or not model.graph.input or not model.graph.output \
-            or not model.opset_import:
-        raise ConvertError(f"{path}: not an ONNX model (no graph nodes, inputs, outputs or "
-                           "opset): is it another kind of file, or truncated?")
+    kind = formats.identify(path)
+    if kind.key != "onnx":
+        if kind in (formats.FOLDER,):
+            raise ConvertError(f"{path} is a folder; give an .onnx file.")
+        if kind is formats.UNKNOWN or kind is formats.TEXT:
+            data = path.read_bytes()[:4096]
+            try:
+                onnx.load_model_from_string(path.read_bytes())
+                error = ""
+            except (DecodeError, ValueError, RuntimeError) as err:
+                error = type(err).__name__
+            if kind is formats.TEXT:
+                raise ConvertError(f"{path} is a text file, not an ONNX model; give the .onnx "
+                                   "file that torch.onnx.export wrote.")
+            cut = " (it starts like one but ends early: a truncated download or an " \
+                "interrupted export?)" if data[:1] == b"\x08" else \
+                ", nor another model format edgelab recognises"
+            raise ConvertError(f"{path}: not an ONNX model{cut} ({error or 'no graph'}); "
+                               "export it again with torch.onnx.export.")
+        raise ConvertError(f"{path} {formats.describe(path, kind)}" + (
+            "" if kind.use else "; edgelab convert needs an ONNX model (.onnx)") + ".")
+    model = onnx.load_model_from_string(path.read_bytes())
+    if not model.graph.input or not model.graph.output:
+        raise ConvertError(f"{path}: the ONNX model has no graph inputs or outputs: is the file "
+                           "truncated?")
     try:
         onnx.checker.check_model(model)
     except onnx.checker.ValidationError as err:
@@ -346,15 +387,28 @@ class TFLiteModel:
             out[port.name] = np.ascontiguousarray(y)
         return out
 
+    @property
+    def batch(self) -> int:
+        """Images per ``invoke()``: the file's fixed batch size (1 for what :func:`convert`
+        writes from a dynamic batch)."""
+        port, detail, layout = self.inputs[0]
+        shape = [int(d) for d in detail["shape"]]
+        return max(1, shape[0]) if shape and layout != "reshape" else 1
+
     def run(self, arrays: Mapping[str, np.ndarray] | np.ndarray) -> dict[str, np.ndarray]:
         """Outputs (NCHW, float32) by ONNX name, for a batch given by ONNX input name (or one
-        array for a single-input model); the batch goes through one image at a time."""
+        array for a single-input model); the batch goes through :attr:`batch` images at a
+        time (one, unless the model's batch is fixed to more)."""
         if not isinstance(arrays, Mapping):
             arrays = {self.inputs[0][0].name: arrays}
         n = len(next(iter(arrays.values())))
+        step = self.batch
+        if n % step:
+            raise ValueError(f"{self.path.name} takes batches of {step}; give a multiple of "
+                             f"{step} inputs, not {n}")
         results: dict[str, list[np.ndarray]] = {p.name: [] for p, _, _ in self.outputs}
-        for i in range(n):
-            self._set({k: v[i:i + 1] for k, v in arrays.items()})
+        for i in range(0, n, step):
+            self._set({k: v[i:i + step] for k, v in arrays.items()})
             self.interpreter.invoke()
             for k, v in self._get().items():
                 results[k].append(v)
@@ -388,8 +442,30 @@ def onnx_outputs(path: str | os.PathLike, arrays: Mapping[str, np.ndarray] | np.
                                 providers=["CPUExecutionProvider"])
     if not isinstance(arrays, Mapping):
         arrays = {sess.get_inputs()[0].name: arrays}
-    outs = sess.run(None, {k: np.asarray(v, np.float32) for k, v in arrays.items()})
-    return {o.name: y for o, y in zip(sess.get_outputs(), outs)}
+    arrays = {k: np.asarray(v, np.float32) for k, v in arrays.items()}
+    step = static_batch(sess.get_inputs())
+    n = len(next(iter(arrays.values())))
+    if step is None or step == n:
+        outs = sess.run(None, arrays)
+        return {o.name: y for o, y in zip(sess.get_outputs(), outs)}
+    if n % step:
+        raise ValueError(f"{Path(path).name}: its batch size is fixed to {step}; give a "
+                         f"multiple of {step} inputs, not {n}")
+    # a fixed batch (torch.onnx.export's default is [1, C, H, W]): a batch at a time
+    parts = [sess.run(None, {k: v[i:i + step] for k, v in arrays.items()})
+             for i in range(0, n, step)]
+    return {o.name: np.concatenate([p[j] for p in parts])
+            for j, o in enumerate(sess.get_outputs())}
+
+
+def static_batch(inputs) -> int | None:
+    """The fixed batch size of onnxruntime inputs (``sess.get_inputs()``) or of
+    :class:`Port` s, or None when it is dynamic (or the inputs disagree)."""
+    sizes = set()
+    for value in inputs:
+        shape = list(value.shape)
+        sizes.add(shape[0] if shape and isinstance(shape[0], int) and shape[0] > 0 else None)
+    return sizes.pop() if len(sizes) == 1 else None
 
 
 # --------------------------------------------------------------------------- converting
@@ -407,30 +483,54 @@ class Result:
     max_abs_diff: dict[str, float] = field(default_factory=dict)
     tolerance: dict[str, float] = field(default_factory=dict)
     check_inputs: str = ""
+    mean_abs_diff: dict[str, float] = field(default_factory=dict)
+    # per output: the rule applied ("max", "values" or "classes"), its verdict and its line
+    rules: dict[str, str] = field(default_factory=dict)
+    verdicts: dict[str, bool] = field(default_factory=dict)
+    lines: dict[str, str] = field(default_factory=dict)
+    top1: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # agree, judged, all
+    notes: list[str] = field(default_factory=list)          # what convert changed, and why
+    transpose_sites: list[dict] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
+        if self.verdicts:
+            return all(self.verdicts.values())
         return all(self.max_abs_diff[k] <= self.tolerance[k] for k in self.max_abs_diff)
 
     def report(self) -> str:
         from edgelab.core.paths import shown
+        from edgelab.edge.inspect import transpose_text
 
         lines = [f"wrote {shown(self.path)} ({self.path.stat().st_size / 1024:,.1f} KB, "
                  f"{'full int8' if self.int8 else 'float32'}): {self.ops} ops, "
                  f"{self.transposes} TRANSPOSE"]
+        lines += [f"  ({note})" for note in self.notes]
         lines += [f"  input  {t}" for t in self.layouts.get("inputs", [])]
         lines += [f"  output {t}" for t in self.layouts.get("outputs", [])]
-        lines.append(f"check against onnxruntime on {self.check_inputs}:")
+        if self.max_abs_diff:
+            lines.append(f"check against onnxruntime on {self.check_inputs}:")
         for name, diff in self.max_abs_diff.items():
+            if name in self.lines:
+                lines.append(f"  {name}: {self.lines[name]}")
+                continue
             verdict = "ok" if diff <= self.tolerance[name] else "TOO LARGE"
             lines.append(f"  {name}: max |tflite - onnxruntime| = {diff:.3g} "
                          f"(tolerance {self.tolerance[name]:.3g}) {verdict}")
+        if self.transpose_sites:
+            lines += ["  " + line for line in transpose_text(self.transpose_sites).splitlines()]
         return "\n".join(lines)
 
 
 def _write_static_copy(model, shapes: Mapping[str, tuple[int, ...]], dest: Path) -> None:
     """Save ``model`` with every input's dimensions fixed to ``shapes`` (the batch set to 1
     where it was dynamic), so that the converter writes a .tflite with static shapes."""
+    import onnx
+
+    onnx.save(_static(model, shapes), dest)
+
+
+def _static(model, shapes: Mapping[str, tuple[int, ...]]):
     import onnx
 
     fixed = onnx.ModelProto()
@@ -441,7 +541,147 @@ def _write_static_copy(model, shapes: Mapping[str, tuple[int, ...]], dest: Path)
         for dim, size in zip(value.type.tensor_type.shape.dim, shapes[value.name]):
             dim.Clear()
             dim.dim_value = int(size)
-    onnx.save(fixed, dest)
+    return fixed
+
+
+# onnx2tf makes TensorFlow op names from the ONNX node (and tensor) names; TensorFlow rejects
+# characters outside [A-Za-z0-9_./>-] ("Softmax@0"). PyTorch's "/enc1/Conv" is fine: onnx2tf
+# strips the leading "/".
+_TF_NAME = re.compile(r"[A-Za-z0-9_./-]+")
+_BAD_CHARS = re.compile(r"[^A-Za-z0-9_./-]")
+
+
+@dataclass
+class Cleanup:
+    """What :func:`clean` changed in the static copy (the user's file is never touched)."""
+
+    folded: dict[str, int] = field(default_factory=dict)     # op type -> nodes folded away
+    renamed: dict[str, str] = field(default_factory=dict)    # new node name -> original
+    renamed_tensors: int = 0
+
+    def notes(self) -> list[str]:
+        out = []
+        if self.folded:
+            ops = ", ".join(f"{op} x{n}" if n > 1 else op for op, n in sorted(self.folded.items()))
+            out.append(f"folded {sum(self.folded.values())} node(s) that compute constants "
+                       f"({ops})")
+        if self.renamed:
+            first = next(iter(self.renamed.items()))
+            out.append(f"renamed {len(self.renamed)} node(s) whose names TensorFlow rejects "
+                       f"(e.g. {first[1]!r} -> {first[0]!r})"
+                       + (f" and {self.renamed_tensors} tensor(s)" if self.renamed_tensors
+                          else ""))
+        return out
+
+    def original(self, node_name: str) -> str:
+        return self.renamed.get(node_name, node_name)
+
+
+def clean(model, shapes: Mapping[str, tuple[int, ...]] | None = None):
+    """The copy that onnx2tf converts: inputs fixed to ``shapes``, shapes re-inferred,
+    constant subgraphs folded (onnx-graphsurgeon, with onnxruntime), and node and tensor
+    names TensorFlow would reject (``Softmax@0``, as PaddlePaddle exports name them)
+    rewritten. Returns ``(model, Cleanup)``; ``model`` itself is not modified.
+
+    Exporters other than PyTorch's leave constant subgraphs (an ``Add`` of two
+    ``Constant`` nodes) that onnx2tf cannot convert, and names with ``@``; both stopped
+    onnx2tf on PaddlePaddle exports."""
+    fixed = _static(model, shapes or {})
+    report = Cleanup()
+    _constants_as_tensors(fixed)
+    before = collections.Counter(n.op_type for n in fixed.graph.node if n.op_type != "Constant")
+    try:
+        import onnx_graphsurgeon as gs
+    except ImportError:   # pragma: no cover - installed with onnx2tf (the torch extra)
+        gs = None
+    if gs is not None:
+        io_names = {v.name for v in list(fixed.graph.input) + list(fixed.graph.output)}
+        del fixed.graph.value_info[:]      # stale shapes with the old dynamic dimensions
+        fixed = _infer_shapes(fixed)
+        try:
+            graph = gs.import_onnx(fixed)
+            with native_output_silenced():
+                graph.fold_constants(size_threshold=FOLD_LIMIT_BYTES).cleanup().toposort()
+            folded_model = gs.export_onnx(graph)
+        except Exception:  # noqa: BLE001 - folding is an optimisation: convert unfolded
+            folded_model = None
+        if folded_model is not None and {v.name for v in list(folded_model.graph.input)
+                                         + list(folded_model.graph.output)} == io_names:
+            folded_model.ir_version = fixed.ir_version
+            del folded_model.opset_import[:]
+            folded_model.opset_import.extend(fixed.opset_import)
+            fixed = _infer_shapes(folded_model)
+    after = collections.Counter(n.op_type for n in fixed.graph.node if n.op_type != "Constant")
+    report.folded = {op: n - after.get(op, 0) for op, n in before.items() if n > after.get(op, 0)}
+    _sanitise_names(fixed, report)
+    return fixed, report
+
+
+def _constants_as_tensors(model) -> None:
+    """Rewrite ``Constant`` nodes given by ``value_float(s)`` / ``value_int(s)`` (as
+    PaddlePaddle exports them) as the same value in a float32 / int64 ``value`` tensor, in
+    place: onnx2tf 1.29 reads them as Python numbers and stops, and onnx-graphsurgeon folds
+    a ``value_float`` into a float64 constant that no longer fits its float32 neighbours."""
+    from onnx import helper, numpy_helper
+
+    kinds = {"value_float": np.float32, "value_floats": np.float32, "value_int": np.int64,
+             "value_ints": np.int64}
+    for node in model.graph.node:
+        if node.op_type != "Constant" or node.domain not in ("", "ai.onnx"):
+            continue
+        for attr in list(node.attribute):
+            if attr.name in kinds:
+                value = np.asarray(helper.get_attribute_value(attr), kinds[attr.name])
+                node.attribute.remove(attr)
+                node.attribute.append(helper.make_attribute(
+                    "value", numpy_helper.from_array(value, node.output[0])))
+                break
+
+
+def _infer_shapes(model):
+    import onnx
+
+    try:
+        return onnx.shape_inference.infer_shapes(model)
+    except Exception:  # noqa: BLE001 - shapes are a help for onnx2tf, not a requirement
+        return model
+
+
+def _sanitise_names(model, report: Cleanup) -> None:
+    """Rewrite node names and internal tensor names that TensorFlow rejects, in place.
+    Graph inputs and outputs keep their names (the check pairs them with onnxruntime's)."""
+    graph = model.graph
+    taken = {n.name for n in graph.node} | {i.name for i in graph.initializer}
+    taken |= {t for n in graph.node for t in list(n.input) + list(n.output)}
+
+    def fresh(name: str) -> str:
+        base = _BAD_CHARS.sub("_", name) or "node"
+        new, k = base, 1
+        while new in taken:
+            k += 1
+            new = f"{base}_{k}"
+        taken.add(new)
+        return new
+
+    for node in graph.node:
+        if node.name and not _TF_NAME.fullmatch(node.name):
+            new = fresh(node.name)
+            report.renamed[new] = node.name
+            node.name = new
+    keep = {v.name for v in list(graph.input) + list(graph.output)}
+    tensors = {t for n in graph.node for t in list(n.input) + list(n.output) if t}
+    tensors |= {i.name for i in graph.initializer}
+    mapping = {t: fresh(t) for t in sorted(tensors - keep) if not _TF_NAME.fullmatch(t)}
+    if not mapping:
+        return
+    report.renamed_tensors = len(mapping)
+    for node in graph.node:
+        node.input[:] = [mapping.get(t, t) for t in node.input]
+        node.output[:] = [mapping.get(t, t) for t in node.output]
+    for init in graph.initializer:
+        init.name = mapping.get(init.name, init.name)
+    for value in graph.value_info:
+        value.name = mapping.get(value.name, value.name)
 
 
 def _sample_file(folder: Path, calibration: np.ndarray | None) -> None:
@@ -458,8 +698,11 @@ def _sample_file(folder: Path, calibration: np.ndarray | None) -> None:
 
 
 def _run_onnx2tf(onnx_path: Path, folder: Path, shapes: Mapping[str, tuple[int, ...]],
-                 calibration: np.ndarray | None, input_name: str, quiet: bool) -> None:
-    """Run onnx2tf on ``onnx_path`` in a child process.
+                 calibration: np.ndarray | None, input_name: str, quiet: bool,
+                 log: Path | None = None) -> int:
+    """Run onnx2tf on ``onnx_path`` in a child process; its whole log goes to ``log``
+    (default ``folder / "onnx2tf.log"``) and, unless ``quiet``, to stdout as it comes.
+    Returns the child's exit status.
 
     onnx2tf sets ``TF_USE_LEGACY_KERAS=1`` when it is imported, so ``tf.keras`` becomes
     tf_keras (Keras 2) for the rest of the process; in a notebook or a test session that
@@ -470,9 +713,11 @@ def _run_onnx2tf(onnx_path: Path, folder: Path, shapes: Mapping[str, tuple[int, 
     import subprocess
     import sys
 
+    # "debug" logs every node onnx2tf converts (op type, name, shapes): the last one
+    # before an error is the node that failed.
     kwargs = dict(input_onnx_file_path=str(onnx_path), output_folder_path=str(folder / "out"),
                   copy_onnx_input_output_names_to_tflite=True, not_use_onnxsim=True,
-                  non_verbose=True)
+                  verbosity="debug")
     from importlib.metadata import version
 
     if int(version("onnx2tf").split(".")[0]) >= 2:
@@ -486,15 +731,18 @@ def _run_onnx2tf(onnx_path: Path, folder: Path, shapes: Mapping[str, tuple[int, 
                       custom_input_op_name_np_data_path=[[input_name, str(calib_path), 0.0, 1.0]],
                       input_quant_dtype="int8", output_quant_dtype="int8")
     (folder / "onnx2tf_args.json").write_text(json.dumps(kwargs))
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    proc = subprocess.run([sys.executable, "-m", "edgelab.edge.onnx_convert", "--onnx2tf-worker",
-                           str(folder / "onnx2tf_args.json")], cwd=folder, env=env,
-                          capture_output=True, text=True)
-    if not quiet:
-        print(proc.stdout, end="")
-    if proc.returncode != 0:
-        raise ConvertError(f"{onnx_path.name}: onnx2tf stopped: "
-                           f"{_last_error(proc.stdout + proc.stderr)}")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
+    log = log or folder / "onnx2tf.log"
+    ansi = re.compile(r"\x1b\[[0-9;]*m")
+    with open(log, "w", encoding="utf-8") as sink, subprocess.Popen(
+            [sys.executable, "-m", "edgelab.edge.onnx_convert", "--onnx2tf-worker",
+             str(folder / "onnx2tf_args.json")], cwd=folder, env=env, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True, errors="replace") as proc:
+        for line in proc.stdout:
+            sink.write(ansi.sub("", line))
+            if not quiet:
+                print(line, end="", flush=True)
+    return proc.returncode
 
 
 def _onnx2tf_worker(args_file: str) -> int:
@@ -508,29 +756,115 @@ def _onnx2tf_worker(args_file: str) -> int:
         onnx2tf.convert(**json.loads(Path(args_file).read_text()))
     except SystemExit as stop:   # onnx2tf reports its errors by printing and calling sys.exit(1)
         return int(stop.code or 0) or 1
-    except Exception as err:  # noqa: BLE001 - any converter failure becomes one line
-        traceback.print_exc()
-        first = str(err).strip().splitlines()[0][:200] if str(err).strip() else ""
+    except BaseException as err:  # noqa: BLE001 - any converter failure becomes text
+        traceback.print_exc(file=sys.stdout)
+        first = str(err).strip().splitlines()[0][:300] if str(err).strip() else ""
         print(f"ERROR onnx2tf failed: {type(err).__name__}: {first}")
         return 1
     return 0
 
 
 def _last_error(text: str) -> str:
-    import re
-
     lines = [re.sub(r"\x1b\[[0-9;]*m", "", line).strip() for line in text.splitlines()]
     errors = [line for line in lines if "ERROR" in line.upper() and len(line) > 8]
     return (errors[-1] if errors else (lines[-1] if lines and lines[-1] else "no message"))[:240]
 
 
+@dataclass(frozen=True)
+class Failure:
+    """Where and why onnx2tf stopped, read from its log."""
+
+    node: str = ""        # the ONNX node name (as in the user's file)
+    op: str = ""          # its op type
+    reason: str = ""      # the exception or onnx2tf's own error line
+
+    def text(self) -> str:
+        if self.node.startswith("(unnamed"):
+            where = f"at a {self.op} node {self.node}"
+        else:
+            where = f"at node {self.node!r} ({self.op})" if self.node else "before any node"
+        return f"{where}: {self.reason or 'no reason given'}"
+
+
+_EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)): ?(.*)$")
+
+
+def failure_from_log(text: str, model=None, cleanup: Cleanup | None = None) -> Failure:
+    """The node onnx2tf was converting when it stopped (its last "onnx_op_name" line, or
+    the one its error report names) and the reason (the last exception line of the
+    traceback, else onnx2tf's last ERROR line). Node names are mapped back to the user's
+    file through ``cleanup``; the op type is looked up in ``model`` when the log lacks it."""
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line).rstrip() for line in text.splitlines()]
+    node = op = ""
+    for line in lines:
+        found = re.search(r"onnx_op_type: (\S+) onnx_op_name: (.+)$", line)
+        if found:
+            op, node = found.group(1), found.group(2).strip()
+        named = re.search(r"ERROR: onnx_op_name: (.+)$", line)
+        if named and named.group(1).strip() != node:
+            node, op = named.group(1).strip(), ""
+    reason = ""
+    for line in lines:
+        hit = _EXCEPTION_LINE.match(line.strip())
+        if hit and "Traceback" not in line:
+            reason = f"{hit.group(1).rsplit('.', 1)[-1]}: {hit.group(2).strip()}".rstrip(": ")
+    if not reason:
+        errors = [ln.strip() for ln in lines if ln.strip().upper().startswith("ERROR")
+                  and "onnx_op_name" not in ln and "trace log" not in ln
+                  and "Read this and deal" not in ln]
+        reason = errors[-1] if errors else (lines[-1].strip() if lines else "")
+    reason = re.sub(r"^ERROR:?\s*", "", reason)
+    reason = re.sub(r"\s+", " ", reason)[:300].rstrip(". ")
+    # The node onnx2tf logs last is the last one it started; a node without a log line of
+    # its own (a Constant) shows only as onnx2tf/ops/<Op>.py in the traceback.
+    traced = re.findall(r"onnx2tf[/\\]ops[/\\](\w+)\.py", text)
+    if traced and traced[-1] != op and model is not None:
+        nodes = list(model.graph.node)
+        after = next((k for k, n in enumerate(nodes) if n.name == node), -1)
+        culprit = next((n for n in nodes[after + 1:] if n.op_type == traced[-1]), None)
+        if culprit is not None:
+            node = culprit.name or f"(unnamed, writes {culprit.output[0]!r})"
+            op = culprit.op_type
+    if node and not op and model is not None:
+        op = next((n.op_type for n in model.graph.node if n.name == node), "")
+    if cleanup is not None:
+        node = cleanup.original(node)
+    return Failure(node, op, reason)
+
+
+class ConverterFailed(ConvertError):
+    """onnx2tf (or the TFLite converter under it) stopped on a model that is valid ONNX.
+    ``failure`` says where and why; ``log`` is the path of onnx2tf's whole log."""
+
+    def __init__(self, message: str, failure: Failure | None = None, log: Path | None = None):
+        super().__init__(message)
+        self.failure = failure
+        self.log = log
+
+
+def log_path(out_path: str | os.PathLike) -> Path:
+    """Where :func:`convert` keeps onnx2tf's log when it fails: ``OUT.onnx2tf.log`` beside
+    the .tflite that was asked for."""
+    out_path = Path(out_path)
+    return out_path.with_name(out_path.stem + ".onnx2tf.log")
+
+
 def convert(model_path: str | os.PathLike, out_path: str | os.PathLike, *,
             int8: bool = False, calibration: np.ndarray | None = None,
             input_shapes: Mapping[str, Sequence[int]] | None = None, force: bool = False,
-            quiet: bool = True) -> Result:
+            quiet: bool = True, clean_up: bool = True, cancel_transposes: bool = True) -> Result:
     """Convert an NCHW ONNX model to a TFLite file with NHWC inputs (float32, or full int8
     calibrated on ``calibration``, float32 NCHW images as the ONNX model takes them).
-    Raises :class:`ConvertError` for anything the user can fix; writes atomically."""
+
+    onnx2tf converts a static copy of the model (:func:`clean`: inputs fixed, constants
+    folded, names TensorFlow rejects rewritten; ``clean_up=False`` converts the bare static
+    copy). Afterwards pairs of TRANSPOSE ops that cancel around layout-free ops are removed
+    from the .tflite (:func:`edgelab.edge.transposes.cancel_pairs`;
+    ``cancel_transposes=False`` keeps them). ``quiet=False`` shows onnx2tf's log as it runs.
+
+    Raises :class:`ConvertError` for anything the user can fix, and its subclass
+    :class:`ConverterFailed` (with the failing node and the path of onnx2tf's log, kept
+    beside ``out_path``) when onnx2tf stops. Writes atomically."""
     from edgelab.core.atomic import atomic_path
 
     model_path, out_path = Path(model_path), Path(out_path)
@@ -539,6 +873,8 @@ def convert(model_path: str | os.PathLike, out_path: str | os.PathLike, *,
     if not out_path.parent.is_dir():
         raise ConvertError(f"{out_path}: the folder {out_path.parent} does not exist; create "
                            "it first or choose another output path.")
+    if out_path.is_dir():
+        raise ConvertError(f"{out_path} is a folder; give a file name ending in .tflite")
     if out_path.exists() and not force:
         raise ConvertError(f"{out_path} already exists; pass --force to overwrite it.")
     model = load(model_path)
@@ -562,58 +898,190 @@ def convert(model_path: str | os.PathLike, out_path: str | os.PathLike, *,
             raise ConvertError(f"calibration data of shape {list(calibration.shape)} does not "
                                f"fit input {next(iter(shapes))!r} {list(want)}: give "
                                f"[N, {', '.join(map(str, want[1:]))}] float32 images.")
+        if not np.all(np.isfinite(calibration)):
+            raise ConvertError("the calibration data holds NaN or infinite values; give real "
+                               "images.")
     with tempfile.TemporaryDirectory(prefix="edgelab-onnx2tf-") as tmp:
         folder = Path(tmp)
         copy = folder / "model.onnx"
-        _write_static_copy(model, shapes, copy)
+        if clean_up:
+            cleaned, cleanup = clean(model, shapes)
+        else:
+            cleaned, cleanup = _static(model, shapes), Cleanup()
+        import onnx
+
+        onnx.save(cleaned, copy)
         _sample_file(folder, calibration)
-        _run_onnx2tf(copy, folder, shapes, calibration if int8 else None, next(iter(shapes)),
-                     quiet)
+        log = folder / "onnx2tf.log"
+        status = _run_onnx2tf(copy, folder, shapes, calibration if int8 else None,
+                              next(iter(shapes)), quiet, log)
         name = "model_full_integer_quant.tflite" if int8 else "model_float32.tflite"
         produced = folder / "out" / name
-        if not produced.is_file():
-            raise ConvertError(f"{model_path.name}: onnx2tf finished without writing {name}.")
+        if status != 0 or not produced.is_file():
+            text = log.read_text(encoding="utf-8", errors="replace")
+            failure = failure_from_log(text, cleaned, cleanup)
+            kept = log_path(out_path)
+            shutil.copyfile(log, kept)
+            from edgelab.core.paths import shown
+
+            what = failure.text() if status != 0 else f"it finished without writing {name}"
+            raise ConverterFailed(
+                f"{model_path}: onnx2tf could not convert it {what}. Full log: "
+                f"{shown(kept)} (--verbose shows it as it runs).", failure, kept)
+        data = produced.read_bytes()
+        removed: list = []
+        if cancel_transposes:
+            from edgelab.edge import transposes
+
+            with native_output_silenced():     # TensorFlow's import logs on stderr
+                data, removed = transposes.cancel_pairs(data)
         with atomic_path(out_path) as part:
-            shutil.copyfile(produced, part)
-    return Result(out_path, int8, shapes)
+            Path(part).write_bytes(data)
+    result = Result(out_path, int8, shapes)
+    result.notes = cleanup.notes()
+    if removed:
+        result.notes.append(transposes.describe_removed(removed))
+    return result
+
+
+_VALUES_HINTS = ("box", "bbox", "coord", "landmark", "keypoint", "embed", "feature", "feat",
+                 "regress", "offset", "anchor", "mask", "depth", "heatmap", "loc")
+
+
+def output_kind(port: Port) -> str:
+    """``"classes"`` for a classifier-like output (``[N, K]`` scores or logits, K >= 2,
+    whose name does not say boxes, embeddings, ...), else ``"values"`` (maps, boxes, any
+    other tensor). :func:`check` judges int8 files by it; ``output_kinds`` overrides."""
+    name = port.name.lower()
+    if len(port.shape) == 2 and (port.shape[1] is None or port.shape[1] >= 2) \
+            and not any(h in name for h in _VALUES_HINTS):
+        return "classes"
+    return "values"
+
+
+def _judge(name: str, got: np.ndarray, ref: np.ndarray, *, int8: bool, kind: str,
+           step: float | None, tolerance: float | None, result: Result) -> None:
+    """Fill ``result``'s figures, rule, verdict and report line for one output."""
+    err = np.abs(got.astype(np.float64) - ref.astype(np.float64))
+    biggest, mean = float(err.max(initial=0.0)), float(err.mean()) if err.size else 0.0
+    result.max_abs_diff[name], result.mean_abs_diff[name] = biggest, mean
+    figures = f"max |tflite - onnxruntime| = {biggest:.3g}, mean {mean:.3g}"
+    if tolerance is not None or not int8:
+        bound = float(tolerance) if tolerance is not None else \
+            FLOAT32_TOLERANCE * max(1.0, float(np.max(np.abs(ref), initial=0.0)))
+        ok = biggest <= bound
+        result.tolerance[name], result.rules[name], result.verdicts[name] = bound, "max", ok
+        result.lines[name] = f"{figures} (tolerance {bound:.3g}) {'ok' if ok else 'TOO LARGE'}"
+        return
+    estimated = step is None
+    if estimated:   # a float output of an int8 model: about one 8-bit step of its range
+        step = max(float(np.ptp(ref)) if ref.size else 0.0,
+                   float(np.max(np.abs(ref), initial=0.0)), 1e-6) / 255
+    step_text = f"{step:.2g}" + (" (estimated)" if estimated else "")
+    if kind == "classes" and ref.ndim == 2 and ref.shape[1] >= 2:
+        top2 = np.sort(ref, axis=1)[:, -2:]
+        clear = (top2[:, 1] - top2[:, 0]) > INT8_MARGIN_STEPS * step
+        agree = np.argmax(got, axis=1) == np.argmax(ref, axis=1)
+        judged, agreed = int(clear.sum()), int((agree & clear).sum())
+        result.top1[name] = (int(agree.sum()), judged, len(ref))
+        rule = (f"top-1 agreement >= {INT8_TOP1_AGREEMENT:.0%} on inputs whose top-1 leads "
+                f"by > {INT8_MARGIN_STEPS:g} steps of {step_text}")
+        if judged:
+            ok = agreed >= INT8_TOP1_AGREEMENT * judged
+            result.rules[name], result.verdicts[name] = "classes", ok
+            result.tolerance[name] = float("inf") if ok else 0.0
+            result.lines[name] = (
+                f"top-1 agrees on {int(agree.sum())} of {len(ref)} inputs ({agreed} of the "
+                f"{judged} with a clear winner); {figures} (rule: {rule}) "
+                f"{'ok' if ok else 'TOO MANY CLASS FLIPS'}")
+            return
+        fallback = (f"top-1 agrees on {int(agree.sum())} of {len(ref)} inputs, none with a "
+                    "clear winner, so judged by its values; ")
+    else:
+        fallback = ""
+    steps = mean / step
+    ok = steps <= INT8_MEAN_STEPS
+    result.rules[name], result.verdicts[name] = "values", ok
+    result.tolerance[name] = INT8_MEAN_STEPS * step
+    result.lines[name] = (f"{fallback}{figures} = {steps:.2g} steps of {step_text} (rule: mean "
+                          f"<= {INT8_MEAN_STEPS:g} steps) {'ok' if ok else 'TOO LARGE'}")
 
 
 def check(result: Result, model_path: str | os.PathLike,
           inputs: Mapping[str, np.ndarray] | np.ndarray | None = None,
-          tolerance: float | None = None) -> Result:
+          tolerance: float | None = None, *,
+          output_kinds: Mapping[str, str] | None = None) -> Result:
     """Run the .tflite and onnxruntime on ``inputs`` (NCHW; random uniform [0, 1) images
-    when None) and fill in layouts, TRANSPOSE count and the max difference per output.
+    when None) and fill in layouts, TRANSPOSE count and sites, and per output the max and
+    mean absolute difference, the rule applied and its verdict.
 
-    Tolerance: absolute ``FLOAT32_TOLERANCE`` for float32 files; for int8 files
-    ``INT8_TOLERANCE`` times the range of each reference output (quantization steps scale
-    with it); ``tolerance`` overrides both as an absolute bound."""
+    A model whose batch is fixed (``torch.onnx.export``'s default ``[1, C, H, W]``) is run a
+    batch at a time on both sides.
+
+    Rules. float32 files: max |difference| <= ``FLOAT32_TOLERANCE`` x max(1, max |reference|).
+    int8 files, by what a user of the output cares about, in the output's quantization
+    steps (its scale, set by calibration; so a near-constant output, such as a 2-class
+    softmax near 0.5 or an empty detection map, is not judged by its own tiny range):
+
+    * ``"classes"`` (:func:`output_kind`: ``[N, K]`` scores): top-1 agreement on at least
+      ``INT8_TOP1_AGREEMENT`` of the inputs whose reference top-1 leads the runner-up by more
+      than ``INT8_MARGIN_STEPS`` steps (a tie within quantization noise is no flip);
+      judged by values when no input has such a winner;
+    * ``"values"`` (everything else): mean |difference| <= ``INT8_MEAN_STEPS`` steps.
+
+    ``output_kinds`` (``{"logits": "values"}``) overrides :func:`output_kind`;
+    ``tolerance`` replaces every rule by max |difference| <= ``tolerance``."""
     from edgelab.edge import inspect
 
     model = load(model_path)
+    ports = {p.name: p for p in graph_outputs(model)}
+    kinds = dict(output_kinds or {})
+    unknown = sorted(set(kinds) - set(ports))
+    if unknown:
+        raise ConvertError(f"--output-kind {unknown[0]}: the model has no output of that name; "
+                           f"its outputs are {', '.join(ports)}.")
+    bad = sorted(v for v in kinds.values() if v not in ("classes", "values"))
+    if bad:
+        raise ConvertError(f"--output-kind: {bad[0]!r} is not a kind; write NAME:classes or "
+                           "NAME:values.")
     runner = TFLiteModel(result.path, graph_inputs(model), graph_outputs(model))
+    fixed = static_batch(graph_inputs(model))
+    step = max(runner.batch, fixed or 1)
     if inputs is None:
+        count = -(-CHECK_EXAMPLES // step) * step
         rng = np.random.default_rng(0)
-        inputs = {k: rng.random((CHECK_EXAMPLES, *v[1:]), dtype=np.float32)
+        inputs = {k: rng.random((count, *v[1:]), dtype=np.float32)
                   for k, v in result.input_shapes.items()}
-        result.check_inputs = f"{CHECK_EXAMPLES} random inputs (uniform in [0, 1))"
+        result.check_inputs = f"{count} random inputs (uniform in [0, 1))"
     else:
         if not isinstance(inputs, Mapping):
             inputs = {next(iter(result.input_shapes)): np.asarray(inputs, np.float32)}
+        n = len(next(iter(inputs.values())))
+        if n < step:
+            raise ConvertError(f"the model's batch size is fixed to {step}: give at least "
+                               f"{step} check inputs, not {n}.")
+        if n % step:
+            inputs = {k: v[:n - n % step] for k, v in inputs.items()}
         result.check_inputs = f"{len(next(iter(inputs.values())))} given inputs"
+    if fixed is not None:
+        result.check_inputs += (f", {fixed} at a time (the model's batch size is fixed to "
+                                f"{fixed})" if fixed > 1 else
+                                ", one at a time (the model's batch size is fixed to 1)")
     reference = onnx_outputs(model_path, inputs)
     got = runner.run(inputs)
+    details = {port.name: detail for port, detail, _ in runner.outputs}
     for name, ref in reference.items():
-        result.max_abs_diff[name] = float(np.max(np.abs(got[name] - ref)))
-        if tolerance is not None:
-            result.tolerance[name] = float(tolerance)
-        elif result.int8:
-            result.tolerance[name] = INT8_TOLERANCE * float(max(np.ptp(ref), 1e-6))
-        else:
-            result.tolerance[name] = FLOAT32_TOLERANCE
+        detail = details.get(name, {})
+        scale = detail.get("quantization", (0.0, 0))[0] \
+            if np.dtype(detail.get("dtype", np.float32)).kind in "iu" else 0.0
+        kind = kinds.get(name) or output_kind(ports[name])
+        _judge(name, got[name], ref, int8=result.int8, kind=kind,
+               step=float(scale) if scale else None, tolerance=tolerance, result=result)
     result.layouts = runner.layouts()
     info = inspect.read(result.path)
     result.transposes = info.ops_histogram().get("TRANSPOSE", 0)
     result.ops = len(info.layers)
+    result.transpose_sites = info.transpose_sites()
     return result
 
 
@@ -664,7 +1132,13 @@ CONVERT_EXAMPLES = """examples:
   edgelab convert model.onnx model_int8.tflite --int8 --calibration images.npy
                                                          full int8, calibrated on real images
   edgelab convert model.onnx model.tflite --input-shape image:1,3,224,224
-                                                         fix a dynamic input size first"""
+                                                         fix a dynamic input size first
+  edgelab convert model.onnx model.tflite --verbose      show onnx2tf's log as it runs"""
+
+
+def _exit_status_text() -> str:
+    return "exit status:\n" + "\n".join(f"  {code}  {text}" for code, text in
+                                         sorted(EXIT_STATUS.items()))
 
 
 def register(subparsers) -> None:
@@ -674,12 +1148,18 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "convert", help="convert an NCHW ONNX image model to an NHWC .tflite, and check it",
         description="Convert an ONNX image model with NCHW inputs (as PyTorch exports them) "
-                    "into a TFLite file with NHWC inputs with onnx2tf, offline; then run both "
-                    "on the same inputs and report the layouts, the TRANSPOSE count and the "
-                    "max abs difference against onnxruntime. Exit status: 0 ok, 2 bad input, "
-                    f"3 difference above the tolerance (float32: {FLOAT32_TOLERANCE:g}; int8: "
-                    f"{INT8_TOLERANCE:g} x the range of each output).",
-        epilog=CONVERT_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+                    "into a TFLite file with NHWC inputs with onnx2tf, offline. onnx2tf "
+                    "converts a cleaned static copy (batch fixed, constants folded, names "
+                    "TensorFlow rejects rewritten; the input file is never changed); TRANSPOSE "
+                    "pairs that cancel are then removed. Both models run on the same inputs "
+                    "and the report gives the layouts, where each remaining TRANSPOSE sits, and "
+                    "per output the max and mean difference against onnxruntime with the rule "
+                    f"applied: float32, max <= {FLOAT32_TOLERANCE:g} x max(1, |output|); int8, "
+                    f"classifier scores [N, K]: top-1 agreement >= {INT8_TOP1_AGREEMENT:.0%} "
+                    "where the reference has a clear winner; other outputs: mean error <= "
+                    f"{INT8_MEAN_STEPS:g} quantization steps of the output.",
+        epilog=CONVERT_EXAMPLES + "\n\n" + _exit_status_text(),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", help="the .onnx file (NCHW image inputs)")
     p.add_argument("out", help="the .tflite file to write")
     p.add_argument("--int8", action="store_true",
@@ -692,23 +1172,49 @@ def register(subparsers) -> None:
     p.add_argument("--input-shape", action="append", metavar="NAME:N,C,H,W",
                    help="fix a dynamic input size, e.g. image:1,3,224,224 (repeatable)")
     p.add_argument("--tolerance", type=float, metavar="T",
-                   help="accepted max abs difference (overrides the defaults above)")
+                   help="judge every output by max abs difference <= T instead of the rules")
+    p.add_argument("--output-kind", action="append", metavar="NAME:KIND",
+                   help="int8 rule for an output: classes (top-1 agreement) or values (mean "
+                        "error), e.g. boxes:values (repeatable; default: by shape and name)")
+    p.add_argument("--keep-transposes", action="store_true",
+                   help="keep TRANSPOSE pairs that cancel (do not rewrite the .tflite)")
+    p.add_argument("--no-clean", action="store_true",
+                   help="convert the static copy as it is: no constant folding, no renaming")
+    p.add_argument("--verbose", action="store_true", help="show onnx2tf's log as it runs")
     p.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     p.set_defaults(func=_cli)
 
 
 def _load_npy(path: str, what: str) -> np.ndarray:
     p = Path(path)
+    if p.is_dir():
+        raise ConvertError(f"{what} {path} is a folder; give a .npy file.")
     if not p.is_file():
         raise ConvertError(f"{what} {path}: no such file.")
     try:
         data = np.load(p, allow_pickle=False)
     except (ValueError, OSError, EOFError) as err:
-        raise ConvertError(f"{what} {path}: not a readable .npy array ({err}).") from None
+        first = str(err).strip().splitlines()[0][:120] if str(err).strip() else ""
+        raise ConvertError(f"{what} {path}: not a readable .npy array ({first}); save it "
+                           "with numpy.save.") from None
     if not isinstance(data, np.ndarray) or data.ndim < 2 or not np.issubdtype(data.dtype,
                                                                                np.number):
         raise ConvertError(f"{what} {path}: want a numeric array [N, C, H, W].")
-    return data.astype(np.float32)
+    data = data.astype(np.float32)
+    if not np.all(np.isfinite(data)):
+        raise ConvertError(f"{what} {path}: holds NaN or infinite values.")
+    return data
+
+
+def _parse_kinds(specs: Sequence[str] | None) -> dict[str, str]:
+    kinds = {}
+    for spec in specs or ():
+        name, sep, kind = spec.rpartition(":")
+        if not sep or not name or kind not in ("classes", "values"):
+            raise ConvertError(f"--output-kind {spec!r}: write NAME:classes or NAME:values, "
+                               "e.g. logits:classes")
+        kinds[name] = kind
+    return kinds
 
 
 def _cli(args) -> int:
@@ -717,34 +1223,62 @@ def _cli(args) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")   # before TensorFlow is imported
     warnings.filterwarnings("ignore")
     try:
-        if args.calibration and not args.int8:
-            raise ConvertError("--calibration is only used with --int8.")
-        calibration = _load_npy(args.calibration, "--calibration") if args.calibration else None
-        given = _load_npy(args.inputs, "--inputs") if args.inputs else None
-        result = convert(args.model, args.out, int8=args.int8, calibration=calibration,
-                         input_shapes=parse_shapes(args.input_shape), force=args.force)
-        if given is None and calibration is not None:
-            given = calibration[:16]
-        if given is not None:
-            want = next(iter(result.input_shapes.values()))
-            if given.shape[1:] != want[1:]:
-                raise ConvertError(f"--inputs {args.inputs}: shape {list(given.shape)} does not "
-                                   f"fit the input {list(want)}.")
-        try:
-            with native_output_silenced():
-                check(result, args.model, given, args.tolerance)
-        except (ValueError, RuntimeError) as err:   # the interpreter refuses the file
-            if isinstance(err, ConvertError):
-                raise
-            raise ConvertError(f"{args.out} was written but cannot be checked: "
-                               f"{str(err).strip().splitlines()[0][:200]}") from None
+        return _convert_and_check(args)
+    except ConverterFailed as err:
+        print(f"edgelab convert: {err}", file=sys.stderr)
+        return EXIT_CONVERTER_FAILED
     except ConvertError as err:
         print(f"edgelab convert: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except (KeyboardInterrupt, OSError):
+        raise                 # the CLI's own handlers: "interrupted", one line for OSError
+    except Exception as err:  # noqa: BLE001 - never a traceback; say what broke and where
+        where = ""
+        tb = err.__traceback__
+        while tb is not None:
+            if "edgelab" in tb.tb_frame.f_code.co_filename:
+                where = f" (in {tb.tb_frame.f_code.co_name})"
+            tb = tb.tb_next
+        first = str(err).strip().splitlines()[0][:200] if str(err).strip() else ""
+        print(f"edgelab convert: unexpected {type(err).__name__}{where}: {first}. This is a "
+              "bug in edgelab: please report it with the command line.", file=sys.stderr)
+        return 1
+
+
+def _convert_and_check(args) -> int:
+    if args.calibration and not args.int8:
+        raise ConvertError("--calibration is only used with --int8.")
+    kinds = _parse_kinds(args.output_kind)
+    if args.tolerance is not None and not np.isfinite(args.tolerance):
+        raise ConvertError(f"--tolerance {args.tolerance}: give a finite number, e.g. 0.001")
+    calibration = _load_npy(args.calibration, "--calibration") if args.calibration else None
+    given = _load_npy(args.inputs, "--inputs") if args.inputs else None
+    result = convert(args.model, args.out, int8=args.int8, calibration=calibration,
+                     input_shapes=parse_shapes(args.input_shape), force=args.force,
+                     quiet=not args.verbose, clean_up=not args.no_clean,
+                     cancel_transposes=not args.keep_transposes)
+    if given is None and calibration is not None:
+        given = calibration[:16]
+    if given is not None:
+        want = next(iter(result.input_shapes.values()))
+        if given.shape[1:] != want[1:]:
+            raise ConvertError(f"--inputs {args.inputs}: shape {list(given.shape)} does not "
+                               f"fit the input {list(want)}.")
+    try:
+        with native_output_silenced():
+            check(result, args.model, given, args.tolerance, output_kinds=kinds)
+    except ConvertError:
+        raise
+    except (ValueError, RuntimeError) as err:   # the interpreter refuses the file
+        raise ConverterFailed(f"{args.out} was written but LiteRT cannot run it: "
+                              f"{str(err).strip().splitlines()[-1][:200]}; the file is kept "
+                              "for edgelab inspect.") from None
     print(result.report())
     if not result.ok:
         print("edgelab convert: the converted model differs from onnxruntime by more than the "
-              "tolerance; the file is kept for inspection (edgelab inspect).", file=sys.stderr)
+              "rule's tolerance "
+              "(see the lines above); the file is kept for inspection (edgelab inspect).",
+              file=sys.stderr)
         return EXIT_MISMATCH
     return 0
 
