@@ -26,6 +26,9 @@ COMMANDS = {
     "inspect": "edgelab.edge.inspect",
     "convert": "edgelab.edge.onnx_convert",
     "run": "edgelab.run.runner",
+    "doctor": "edgelab.workshop.doctor",
+    "prepare": "edgelab.workshop.prepare",
+    "teach": "edgelab.workshop.notes",
 }
 
 DESCRIPTION = ("edgelab: run the curriculum's notebooks headless, fetch and check its data, "
