@@ -97,10 +97,10 @@ class Plan:
             return []
         if not e.sections:
             return [f"  {'':<{width}}  {'':>9}     (no run with per-section times recorded)"]
-        lines = []
+        lines, column = [], max(width + 8, 50)
         for title, minutes in e.sections:
-            short = title if len(title) <= width + 8 else title[:width + 5] + "..."
-            lines.append(f"    {short:<{width + 8}}{('~' if e.rough else '') + duration(minutes):>7}")
+            short = title if len(title) <= column else title[:column - 3] + "..."
+            lines.append(f"    {short:<{column}}{('~' if e.rough else '') + duration(minutes):>8}")
         return lines
 
     @property

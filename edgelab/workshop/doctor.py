@@ -319,9 +319,8 @@ def check_packages(selected: list[catalogue.Lesson]) -> list[Check]:
                 checks.append(Check(label, "FAIL", f"not installed; needed by lesson(s) "
                                     f"{_lesson_list(users)}", fix, blocks=users))
             else:
-                checks.append(Check(label, "warn", f"not installed (optional for lesson(s) "
-                                    f"{_lesson_list(optional[module])}: "
-                                    f"{'the TPU engine' if module == 'jax' else 'an alternative'})",
+                checks.append(Check(label, "warn", f"not installed; lesson(s) "
+                                    f"{_lesson_list(optional[module])} can use another engine",
                                     fix))
             continue
         spec = ranges.get(dist.lower())
@@ -336,6 +335,13 @@ def check_packages(selected: list[catalogue.Lesson]) -> list[Check]:
         if pin and pin != version and on_colab():
             detail = f"{version} (Colab's own; edgelab's tests cover Colab's stack)"
         checks.append(Check(label, "ok", detail))
+    for lesson in selected:
+        if lesson.one_of and not any(importable(m) and any(map(distribution_version,
+                                                               catalogue.PACKAGES[m][0]))
+                                     for m in lesson.one_of):
+            names = " or ".join(catalogue.PACKAGES[m][1] for m in lesson.one_of)
+            checks.append(Check(f"engine for {lesson.number}", "FAIL", f"neither {names} is "
+                                "installed", _setup_fix(), blocks=[lesson.number]))
     return checks
 
 
@@ -350,10 +356,11 @@ def _data_source(ds) -> tuple[str, str, str]:
     size = ds.size
     share = "" if size is None else f", {_mb(size * len(missing) / len(ds.files))} to get"
     prepare = f"edgelab prepare (or edgelab data fetch {ds.name}) before the day"
+    broken = False
     try:
         mirror = cache.mirror()
     except cache.DataError:
-        mirror = None            # reported by the mirror check
+        mirror, broken = None, True       # the data mirror row says why
     if mirror is not None:
         if "://" in mirror:
             ok, reason = probe_url(f"{mirror}/{missing[0].path}")
@@ -366,7 +373,7 @@ def _data_source(ds) -> tuple[str, str, str]:
                 return "warn", f"not cached; in the mirror folder{share}", prepare
             mirror_note = f"{len(absent)} file(s) missing from the mirror folder"
     else:
-        mirror_note = "no mirror set"
+        mirror_note = f"{cache.MIRROR_VAR} is not usable" if broken else "no mirror set"
     if cache.offline():
         return ("FAIL", f"not cached, {mirror_note}, and EDGELAB_OFFLINE=1 skips the internet",
                 "set EDGELAB_MIRROR to the classroom mirror (the teacher's edgelab data serve "
@@ -523,16 +530,16 @@ def check_colab() -> Check | None:
 
 def _profile() -> profiles.Choice:
     try:
-        return profiles.choice()
+        return profiles.choice(accelerator=accelerator())
     except profiles.ProfileError:
-        return profiles.choice(environ={})
+        return profiles.choice(environ={}, accelerator=accelerator())
 
 
 def check_profile(selected: list[catalogue.Lesson], rows: list[dict]) -> list[Check]:
     checks = []
     raw = os.environ.get(profiles.ENV_VAR, "").strip()
     try:
-        chosen = profiles.choice()
+        chosen = profiles.choice(accelerator=accelerator())
     except profiles.ProfileError as err:
         return [Check("profile", "FAIL", str(err).split(";")[0],
                       f"{profiles.ENV_VAR}=quick or {profiles.ENV_VAR}=full, or unset it",

@@ -91,6 +91,7 @@ class Lesson:
     packages: tuple[str, ...]                     # import names (keys of PACKAGES)
     engines: tuple[str, ...]                      # which frameworks' devices matter
     optional_packages: tuple[str, ...] = ()       # missing: a warning, not a failure
+    one_of: tuple[str, ...] = ()                  # at least one must be there (engines)
     handovers: tuple[Handover, ...] = ()
     builds: tuple[Build, ...] = ()
     notes: tuple[str, ...] = field(default=())    # facts a teacher should know
@@ -189,9 +190,10 @@ FLOWER_CLASSIFIER = "flowers_mobilenet.keras"    # edgelab.hub.flowers_classifie
 
 LESSONS: dict[str, Lesson] = {l.number: l for l in (
     Lesson("01", "01_mnist_distribute", datasets=("mnist",),
-           packages=("tensorflow", "keras", "numpy"), optional_packages=("jax",),
-           engines=("tensorflow", "jax"),
-           notes=("JAX is the engine on a TPU runtime; elsewhere TensorFlow runs the lesson.",)),
+           packages=("keras", "numpy"), optional_packages=("tensorflow", "jax"),
+           one_of=("tensorflow", "jax"), engines=("tensorflow", "jax"),
+           notes=("JAX is the engine on a TPU runtime (Colab's TPU runtimes have no "
+                  "TensorFlow); elsewhere TensorFlow runs the lesson.",)),
     Lesson("02", "02_xception_sonnet_flowers", datasets=("flowers17",),
            packages=("tensorflow", "sonnet", "numpy"), engines=("tensorflow",)),
     Lesson("03", "03_gradcam",

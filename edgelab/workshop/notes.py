@@ -573,9 +573,9 @@ def _section_minutes(p: SectionPlan, mode: str) -> int:
 
 
 def fit(notes: LessonNotes, budget: int, with_exercises: bool) -> Slot:
-    """Make a lesson fit ``budget`` minutes: every section hands-on at first; then code
-    sections become demos, the one with the most doing time first; then sections are
-    skipped from the end of the notebook backwards, prose-only ones (the source notes, the
+    """Make a lesson fit ``budget`` minutes: every section hands-on and the in-class
+    exercises in at first; then code sections become demos, the one with the most doing
+    time first; then in-class exercises go, the last first; then sections are skipped from the end of the notebook backwards, prose-only ones (the source notes, the
     exercises, read at home) before code ones, and only clean cuts (no later section uses
     what they define) that the lesson's notes do not call core. Setup is never skipped."""
     modes = {p.section.number: "hands-on" if p.section.code_cells else "talk"
@@ -588,13 +588,13 @@ def fit(notes: LessonNotes, budget: int, with_exercises: bool) -> Slot:
         return sum(_section_minutes(plans[k], m) for k, m in modes.items()) + \
             sum(math.ceil(e["minutes"]) for e in exercises)
 
-    while exercises and total() > budget:
-        exercises.pop()
     for p in sorted(notes.plans, key=lambda p: -p.do):
         if total() <= budget:
             break
         if p.section.number > 0 and p.do > math.ceil(p.quick or 0):
             modes[p.section.number] = "demo"
+    while exercises and total() > budget:      # practice before more cuts: the last goes first
+        exercises.pop()
     clean = [s.number for s, deps in notes.cuts if not deps and s.number not in notes.core]
     prose = [k for k in reversed(clean) if not plans[k].section.code_cells]
     code = [k for k in reversed(clean) if plans[k].section.code_cells]
