@@ -133,12 +133,15 @@ notebooks: setup
 bench: setup
 	$(PY) -m benchmarks
 
+# The README's generated tables, and the teacher's notes (teaching/), from the recorded figures.
 readme: setup
 	$(VENV)/bin/edgelab results --readme README.md benchmarks/results.jsonl
 	$(PY) -m edgelab.run.cli --readme README.md
+	$(VENV)/bin/edgelab teach
 
-# Keep a curriculum run's figures (accuracies, minutes) with the benchmarks' ones, so the
-# README table shows them: make record-run OUT=runs/quick && make readme
+# Keep a curriculum run's figures (accuracies, minutes, per-section times) with the
+# benchmarks' ones, so the README table and the teacher's notes show them:
+# make record-run OUT=runs/quick && make readme
 record-run: setup
 	$(VENV)/bin/edgelab results benchmarks/results.jsonl --add $(or $(OUT),runs/quick)/results.jsonl
 

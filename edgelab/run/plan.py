@@ -23,6 +23,9 @@ this machine, never from a time written into the code:
 
 A notebook with none of these gets no estimate, and the plan says so.
 
+``--sections`` shares each estimate out over the notebook's ``##`` sections, in proportion
+to the newest run that recorded per-section times (:func:`section_estimates`).
+
 Cell timeouts follow from the plan: :func:`cell_timeout` is :data:`TIMEOUT_MULTIPLE` times
 the notebook's whole estimate, at least :data:`TIMEOUT_FLOOR_S`, so a long training cell
 that the estimate foresaw is not killed, while a hung cell still is.

@@ -3,7 +3,8 @@
 
 The HTML report has one section per notebook: its status (a failed or timed-out cell
 named, with the limit that applied), wall time against the plan's estimate, peak memory,
-the figures it recorded, and every plot it produced as a thumbnail. Each plot and each
+the time of each ``##`` section, the figures it recorded, and every plot it produced as a
+thumbnail. ``report.md`` has the same per-section tables under its summary. Each plot and each
 notebook title links to the executed notebook, rendered to HTML next to it
 (``notebooks/NN_name.html``, at the cell that made the plot), or to the ``.ipynb`` where
 nbconvert is not installed. Plots are written once as files under ``figures/``; the page

@@ -21,12 +21,19 @@ The output folder gets::
     figures/NN_name/          every plot the notebook produced
     outputs/                  what the notebooks wrote (EDGELAB_OUT): models, logs, figures
     results.jsonl             every figure the notebooks recorded (EDGELAB_RESULTS)
-    status.json               per-notebook status, time and memory (used by --resume)
+    status.json               per-notebook status, time, memory, disk written, and the time
+                              of every cell and every ## section (used by --resume)
     logs/NN_name.kernel.log   what each kernel process printed itself (C++ logs, notices)
     report.md, report.html    the summary a person reads (the HTML one opens from disk)
 
 A failing notebook is reported with its failing cell and the run goes on with the next
 one; the exit status is non-zero if any failed.
+
+Each finished notebook also records, next to the figures it recorded itself, its wall
+time, peak memory, the megabytes it wrote (``outputs_mb``) and built in edgelab's home
+(``home_mb``), the machine's load average, its longest cell and each ``##`` section's
+time (:mod:`edgelab.run.sections`), all with one time stamp. ``edgelab run --plan
+--sections`` and the teacher's notes (``edgelab teach``) read them back.
 """
 
 from __future__ import annotations

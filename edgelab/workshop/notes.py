@@ -483,8 +483,8 @@ def block_failures(n: LessonNotes) -> str:
             lines.append(f"- **Notebook {h.producer} not run first.** {h.without[0].upper() + h.without[1:]}: "
                          f"expect the time below; `edgelab prepare {n.lesson.number}` avoids it.")
     lines.append("- **No internet in the room.** Run `edgelab data serve` on your machine and "
-                 "have learners set `EDGELAB_MIRROR` to the address it prints (see the "
-                 "[README](README.md)).")
+                 "have learners set `EDGELAB_MIRROR` to the address it prints (see "
+                 "[the checklist](README.md#the-day-before)).")
     return "\n".join(lines)
 
 
@@ -714,7 +714,7 @@ def block_index(all_notes: list[LessonNotes]) -> str:
              "before the day |", "|---|---:|---:|---:|---|"]
     for n in all_notes:
         before = [h.producer for h in n.lesson.handovers if h.producer != n.lesson.number]
-        needs = (f"models of {', '.join(sorted(set(before)))}" if before else "")
+        needs = (f"models from {' and '.join(sorted(set(before)))}" if before else "")
         if n.lesson.builds:
             needs = ", ".join(x for x in (needs, "Hub modules") if x)
         if any(p in catalogue.TORCH_EXTRA for p in n.lesson.packages):
