@@ -41,7 +41,9 @@ LESSON = [
     ("md", "## 3. An aside\n"),
     ("code", "aside = sum(data)\nprint(aside)"),
     ("md", "## 4. Train\n"),
-    ("code", "result = [model(x) for x in data]"),
+    ("code", "result = [model(x) for x in data]\nnet.fit(data)"),
+    ("md", "## 5. Evaluate\n"),
+    ("code", "import subprocess\nsubprocess.run(['true'])\nprint(net.evaluate(data))"),
     ("md", "## Where this departs\n\ntext\n\n## Exercises\n\n1. Try it."),
 ]
 
@@ -49,16 +51,17 @@ LESSON = [
 def test_sections_split_on_level_two_headings_only():
     sections = S.split(_nb(LESSON))
     assert [s.title for s in sections] == [S.PREFACE, "1. Data", "2. Model", "3. An aside",
-                                           "4. Train", "Where this departs", "Exercises"]
-    assert [s.code_cells for s in sections] == [[1], [3, 5], [7], [9], [11], [], []]
+                                           "4. Train", "5. Evaluate", "Where this departs",
+                                           "Exercises"]
+    assert [s.code_cells for s in sections] == [[1], [3, 5], [7], [9], [11], [13], [], []]
     assert sections[1].cells == [2, 3, 4, 5]          # a fenced "## ..." starts nothing
-    assert sections[5].cells == [] and sections[6].cells == [12]   # two headings, one cell
+    assert sections[6].cells == [] and sections[7].cells == [14]   # two headings, one cell
     assert sections[0].words == 5 and sections[2].code_lines == 3
 
 
 def test_timed_sums_each_sections_cells_and_marks_sections_that_never_ran():
     sections = S.timed(_nb(LESSON), [[1, 0.5], [3, 1.0], [5, 2.25], [7, 0.1]])
-    assert [s.seconds for s in sections] == [0.5, 3.25, 0.1, None, None, 0, 0]
+    assert [s.seconds for s in sections] == [0.5, 3.25, 0.1, None, None, None, 0, 0]
     assert sections[1].as_dict() == {"number": 1, "title": "1. Data", "code_cells": 2,
                                      "first_cell": 3, "last_cell": 5, "seconds": 3.25}
 
@@ -70,6 +73,9 @@ def test_dataflow_names_what_a_cut_takes_from_later_sections():
     assert deps[(2, 4)] == ["model"]            # `weight` is read inside model, bound in 2
     assert deps[(0, 2)] == ["math"]
     assert not [k for k in deps if k[0] == 3]   # the aside: a clean cut
+    # training changes `net` in place: skipping 4 leaves 5 with an untrained one; calling a
+    # module's function (subprocess.run) changes nothing a later section needs
+    assert deps[(4, 5)] == ["net"] and not [k for k in deps if k[0] == 5]
     # x = f(x) reads the old x; a comprehension's own variable is not a dependency
     assert S._names("x = f(x)") == ({"x"}, {"f", "x"})
     assert S._names("x = 1\ny = f(x)") == ({"x", "y"}, {"f"})
@@ -81,7 +87,7 @@ def test_dataflow_names_what_a_cut_takes_from_later_sections():
 def test_recorded_rows_come_back_as_one_run(tmp_path):
     out = tmp_path / "r.jsonl"
     sections = [s.as_dict() for s in S.timed(_nb(LESSON), [[1, 6], [3, 30], [5, 30], [7, 6],
-                                                               [9, 6], [11, 120]])]
+                                                               [9, 6], [11, 120], [13, 0]])]
     os.environ["EDGELAB_PROFILE"] = "quick"
     from edgelab.core import results
 
@@ -97,7 +103,8 @@ def test_recorded_rows_come_back_as_one_run(tmp_path):
     assert run.minutes == 3.5 and run.time == STAMP and run.longest_cell == 11
     assert [(s.title, s.minutes) for s in run.sections] == [
         (S.PREFACE, 0.1), ("1. Data", 1.0), ("2. Model", 0.1), ("3. An aside", 0.1),
-        ("4. Train", 2.0), ("Where this departs", 0.0), ("Exercises", 0.0)]
+        ("4. Train", 2.0), ("5. Evaluate", 0.0), ("Where this departs", 0.0),
+        ("Exercises", 0.0)]
     assert run.sections[4].holds(11) and not run.sections[3].holds(11)
     assert S.recorded(results.load(out), "99_demo", "full") is None
     with pytest.raises(ValueError, match="replace the row's own"):

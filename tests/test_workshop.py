@@ -39,6 +39,9 @@ def test_every_lesson_has_its_notebook_and_names_real_things():
     from edgelab.datasets import registry
 
     assert list(lessons.LESSONS) == [f"{i:02d}" for i in range(1, 9)]
+    notebooks = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert notebooks == [l.stem for l in lessons.LESSONS.values()], \
+        "every notebook needs an entry in edgelab/workshop/lessons.py (what it needs)"
     for lesson in lessons.LESSONS.values():
         assert lesson.notebook is not None and lesson.notebook.stem == lesson.stem
         for name in lesson.datasets:

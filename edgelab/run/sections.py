@@ -207,16 +207,44 @@ def recorded(rows: Iterable[dict], stem: str, profile: str,
 # --------------------------------------------------------------------------- data flow
 
 _BUILTINS = set(dir(builtins)) | {"display", "get_ipython", "In", "Out", "_", "__", "___"}
+# Methods that change their object in place: a section that calls ``model.fit(...)`` hands
+# a trained ``model`` to later sections, as if it had defined it.
+MUTATORS = {"fit", "train", "compile", "run", "load_weights", "set_weights", "restore",
+            "load_state_dict", "train_on_batch"}
+
+
+def _mutated(tree: ast.Module) -> set[str]:
+    """Names whose object a cell's top-level statements change in place (``x.fit(...)``)."""
+    found = set()
+    for stmt in tree.body:
+        value = getattr(stmt, "value", None) if isinstance(stmt, (ast.Expr, ast.Assign,
+                                                                   ast.AnnAssign)) else None
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+                and isinstance(value.func.value, ast.Name) and value.func.attr in MUTATORS:
+            found.add(value.func.value.id)
+    return found
+
+
+def _imported(tree: ast.Module) -> set[str]:
+    return {(a.asname or a.name).split(".")[0] for node in ast.walk(tree)
+            if isinstance(node, (ast.Import, ast.ImportFrom)) for a in node.names}
 
 
 def _names(code: str) -> tuple[set[str], set[str]]:
     """(names a cell binds at top level, names it reads that it did not bind first)."""
+    defined, used, _ = _analyse(code)
+    return defined, used
+
+
+def _analyse(code: str) -> tuple[set[str], set[str], set[str]]:
+    """(names a cell binds at top level, names it reads that it did not bind first, names
+    of objects it changes in place and did not import)."""
     code = "\n".join(line for line in code.splitlines()
                      if not line.lstrip().startswith(("%", "!")))
     try:
         tree = ast.parse(code)
     except SyntaxError:
-        return set(), set()
+        return set(), set(), set()
     defined: set[str] = set()
     used: set[str] = set()
 
@@ -317,7 +345,7 @@ def _names(code: str) -> tuple[set[str], set[str]]:
             self.generic_visit(node)
 
     Visitor().visit(tree)
-    return defined, used - _BUILTINS
+    return defined, used - _BUILTINS, _mutated(tree) - _imported(tree)
 
 
 @dataclass
@@ -331,8 +359,9 @@ class Dependency:
 
 def dataflow(notebook, sections: list[Section] | None = None) -> list[Dependency]:
     """Which names each section takes from an earlier one (the earlier section being the
-    last, before it, to bind the name). Cutting section ``earlier`` leaves ``later``
-    without those names, unless the teacher runs ``earlier``'s cells anyway."""
+    last, before it, to bind the name or to change its object in place, as ``model.fit``
+    does: see :data:`MUTATORS`). Cutting section ``earlier`` leaves ``later`` without those
+    names (or with an untrained model), unless the teacher runs ``earlier``'s cells anyway."""
     nb = _read(notebook)
     sections = sections or split(nb)
     owner: dict[str, int] = {}
@@ -340,11 +369,11 @@ def dataflow(notebook, sections: list[Section] | None = None) -> list[Dependency
     for s in sections:
         bound_here: set[str] = set()
         for index in s.code_cells:
-            defined, used = _names(_source(nb.cells[index]))
+            defined, used, mutated = _analyse(_source(nb.cells[index]))
             for name in used - bound_here:
                 if name in owner and owner[name] != s.number:
                     deps.setdefault((owner[name], s.number), set()).add(name)
-            bound_here |= defined
+            bound_here |= defined | mutated
         for name in bound_here:
             owner[name] = s.number
     return [Dependency(a, b, sorted(names)) for (a, b), names in sorted(deps.items())]

@@ -451,10 +451,11 @@ def block_cuts(n: LessonNotes) -> str:
             effect = "later cells fail: " + effect + (" (run its cells without discussing "
                                                       "them instead)")
         lines.append(f"| {s.title.replace('|', '/')} | {effect} | {p.explain + p.do} min |")
-    lines += ["", "Computed from the notebook's code: which names each section defines that a "
-              "later section reads (the last section before it to define them). Files a "
-              "section writes and a later one reads are not traced: the prerequisites above "
-              "name the ones that cross notebooks."]
+    lines += ["", "Computed from the notebook's code: which names each section defines, or "
+              "changes in place (`model.fit(...)`), that a later section reads. Files a "
+              "section writes and a later one reads are not traced (the prerequisites above "
+              "name the ones that cross notebooks), nor is an object changed by a function "
+              "it is passed to: read a clean cut's cells before you skip it."]
     return "\n".join(lines)
 
 
@@ -785,6 +786,12 @@ def render(out: Path, rows: list[dict], warnings: list[str] | None = None) -> di
             elif n.stale:
                 warnings.append(f"{lesson.number}: the recorded run ({n.quick_run.date}) predates "
                                 f"the notebook: {len(n.stale)} section(s) changed")
+    root = paths.project_root()
+    if warnings is not None and root is not None:
+        for nb in sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+            if nb.name[:2] not in catalogue.LESSONS:
+                warnings.append(f"{nb.name}: no entry in edgelab/workshop/lessons.py, so no "
+                                "notes (add what it needs there)")
     files: dict[Path, str] = {}
     for n in all_notes:
         target = out / f"{n.notebook.stem}.md"
