@@ -570,6 +570,8 @@ def _section_minutes(p: SectionPlan, mode: str) -> int:
         return 0
     if mode == "demo":   # the teacher runs it on the projector while explaining
         return p.explain + math.ceil(p.quick or 0)
+    if mode == "run":    # its cells run (later sections need them), without discussion
+        return 1 + math.ceil(p.quick or 0)
     return p.explain + p.do          # hands-on, or talk (a section without code: do = 0)
 
 
@@ -578,7 +580,9 @@ def fit(notes: LessonNotes, budget: int, with_exercises: bool) -> Slot:
     exercises in at first; then code sections become demos, the one with the most doing
     time first; then in-class exercises go, the last first; then sections are skipped from the end of the notebook backwards, prose-only ones (the source notes, the
     exercises, read at home) before code ones, and only clean cuts (no later section uses
-    what they define) that the lesson's notes do not call core. Setup is never skipped."""
+    what they define) that the lesson's notes do not call core; last, sections later ones
+    need but the notes do not call core are run without discussion, from the end
+    backwards. Setup is never skipped."""
     modes = {p.section.number: "hands-on" if p.section.code_cells else "talk"
              for p in notes.plans}
     exercises = [e for e in (notes.exercises or []) if with_exercises and e["in_class"]
@@ -603,6 +607,13 @@ def fit(notes: LessonNotes, budget: int, with_exercises: bool) -> Slot:
         if total() <= budget:
             break
         modes[number] = "skip"
+    # what later sections need but is not core: run its cells without discussing them
+    for p in reversed(notes.plans):
+        if total() <= budget:
+            break
+        k = p.section.number
+        if k > 0 and k not in notes.core and p.section.code_cells and modes[k] != "skip":
+            modes[k] = "run"
     return Slot(notes, modes, exercises, total())
 
 
@@ -663,6 +674,29 @@ def schedule(items: list[tuple[str, str, int]], days: int) -> tuple[list[tuple],
     return rows, max(0, pos - _clock(DAY_END)) if day >= days else 0
 
 
+def share_out(all_notes: list[LessonNotes], wanted: dict[str, int], available: int,
+              with_exercises: bool) -> list[Slot]:
+    """Each lesson's slot: budgets in proportion to the suggested minutes; a lesson that
+    cannot shrink to its budget (its core sections and demos take longer) keeps what it
+    needs, and the others' budgets shrink a step at a time until the total fits, or
+    nothing can shrink further (the timetable then says how far it runs over)."""
+    scale = min(1.0, available / max(1, sum(wanted.values())))
+    budgets = {n.lesson.number: max(10, math.floor(wanted[n.lesson.number] * scale))
+               for n in all_notes}
+    smallest = {n.lesson.number: fit(n, 0, False).minutes for n in all_notes}
+    slots = [fit(n, budgets[n.lesson.number], with_exercises) for n in all_notes]
+    for _ in range(100):
+        over = sum(s.minutes for s in slots) - available
+        shrinkable = [s for s in slots if s.minutes > smallest[s.notes.lesson.number]]
+        if over <= 0 or not shrinkable:
+            break
+        for s in shrinkable:
+            number = s.notes.lesson.number
+            budgets[number] = min(budgets[number], s.minutes) - max(1, over // len(shrinkable))
+        slots = [fit(n, budgets[n.lesson.number], with_exercises) for n in all_notes]
+    return slots
+
+
 def timetable(all_notes: list[LessonNotes], days: int) -> str:
     """A ``days``-day timetable over every lesson (Markdown)."""
     per_day = teaching_minutes_per_day()
@@ -671,16 +705,18 @@ def timetable(all_notes: list[LessonNotes], days: int) -> str:
         math.ceil(e["minutes"]) for e in (n.exercises or [])
         if e["in_class"] and isinstance(e["minutes"], (int, float))) for n in all_notes}
     scale = min(1.0, available / max(1, sum(wanted.values())))
-    slots = [fit(n, max(10, math.floor(wanted[n.lesson.number] * scale)), days > 1)
-             for n in all_notes]
+    slots = share_out(all_notes, wanted, available, days > 1)
     items = [("setup", "setup: everyone runs `edgelab doctor` and fixes its FAIL rows (no "
-              "internet: `edgelab data serve`, see README)", SETUP_MINUTES)]
+              "internet: `edgelab data serve`, see [the checklist](README.md#the-day-before))",
+              SETUP_MINUTES)]
     for slot in slots:
         n = slot.notes
         modes = slot.modes
         with_code = {p.section.number for p in n.plans if p.section.code_cells}
-        parts = [f"{mode} {_ranges([k for k, m in modes.items() if m == mode and k in with_code and k > 0], n)}"
-                 for mode in ("hands-on", "demo", "skip")
+        words = {"hands-on": "hands-on", "demo": "demo", "run": "run without discussion",
+                 "skip": "skip"}
+        parts = [f"{words[mode]} {_ranges([k for k, m in modes.items() if m == mode and k in with_code and k > 0], n)}"
+                 for mode in words
                  if any(m == mode and k in with_code and k > 0 for k, m in modes.items())]
         if any(m == "skip" and k not in with_code for k, m in modes.items()):
             parts.append("prose-only sections left to read at home")
@@ -698,8 +734,9 @@ def timetable(all_notes: list[LessonNotes], days: int) -> str:
               f"teaching. A lesson's minutes include {LESSON_GAP} min for questions; the first "
               f"{SETUP_MINUTES} min are for setup. The lessons' suggested minutes add up to "
               f"{sum(wanted.values())} min"
-              + (f", so each lesson gets its share ({scale:.0%}) and its sections become demos "
-                 "or are skipped until it fits" if scale < 1 else ", and everything fits")
+              + (f", so each lesson gets about its share ({scale:.0%}) and its sections become "
+                 "demos or are skipped until it fits (never its core sections)" if scale < 1
+                 else ", and everything fits")
               + "."]
     if over:
         lines.append(f"The last day runs {over} min over: turn more sections into demos.")
@@ -740,10 +777,12 @@ INDEX_TEMPLATE = """{index}
 TIMETABLE_TEMPLATE = """# Workshop timetables
 
 Two timetables over all eight lessons, computed by `edgelab teach` from each lesson's
-suggested minutes (see the lesson notes) and its cut lines. A section is **hands-on**
-(learners run it), a **demo** (you run it on the projector while explaining; learners
-watch) or **skipped** (only where nothing later depends on it). Setup and sections that
-later cells depend on are never skipped.
+suggested minutes (see the lesson notes), its cut lines and its core sections. A section
+is **hands-on** (learners run it), a **demo** (you run it on the projector while
+explaining; learners watch), **run without discussion** (later sections need what it
+makes) or **skipped** (only where nothing later depends on it). Setup, core sections and
+sections that later cells depend on are never skipped. They are a starting point: each
+lesson's cut lines say what else you can move.
 
 ## One day
 
