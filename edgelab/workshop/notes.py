@@ -325,14 +325,27 @@ def block_header(n: LessonNotes) -> str:
                        f"run.{n.lesson.stem}.load_average")
         shared = ""
         if load is not None:
-            shared = f"; the machine's 1-minute load average was {load['value']:.1f} at the end"
-        lines.append(f"Compute, quick profile: **{minutes_text(q.minutes)}** for the whole "
+            cpus = re.search(r"(\d+) CPUs", load.get("note", ""))
+            shared = (f"; the machine's 1-minute load average was {load['value']:.1f} at the end"
+                      + (f", on {cpus.group(1)} CPUs" if cpus else ""))
+        lines.append(f"- Compute, quick profile: **{minutes_text(q.minutes)}** for the whole "
                      f"notebook, measured by `edgelab run` on {q.hardware} ({q.date}{shared}).")
+        earlier = sorted((r for r in n.rows if r.get("key") == f"run.{n.lesson.stem}.minutes"
+                          and r.get("profile") == "quick" and r.get("hardware") == q.hardware
+                          and r.get("time", "") < q.time), key=lambda r: r.get("time", ""))[-3:]
+        if earlier:
+            import statistics
+
+            values = [float(r["value"]) for r in earlier]
+            lines.append(f"- Earlier quick runs there, without per-section times: "
+                         f"{minutes_text(statistics.median(values))} (median of "
+                         f"{len(values)}, {earlier[0]['time'][:10]} to {earlier[-1]['time'][:10]}); "
+                         "a busy machine stretches every time.")
     else:
-        lines.append("Compute, quick profile: no run with per-section times is recorded yet "
+        lines.append("- Compute, quick profile: no run with per-section times is recorded yet "
                      "(`edgelab run --profile quick`, then `make record-run`).")
     if n.full_total is not None:
-        lines.append(f"Full profile: **{minutes_text(n.full_total, n.full_rough)}** "
+        lines.append(f"- Full profile: **{minutes_text(n.full_total, n.full_rough)}** "
                      f"({n.full_text}).")
     return "\n".join(lines)
 

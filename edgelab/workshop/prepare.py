@@ -130,6 +130,22 @@ def plan_lines(steps: list[Step], profile: str, rows: list[dict]) -> tuple[list[
     return lines, done
 
 
+def _quiet_tensorflow() -> None:
+    """Import TensorFlow once with its C++ start-up lines kept off the terminal, as
+    ``edgelab.notebook.start`` does in a notebook (the builds and models need it)."""
+    if "tensorflow" in sys.modules:
+        return
+    from edgelab.core.quiet import native_silenced
+    from edgelab.notebook import quiet_logs
+
+    quiet_logs()
+    try:
+        with native_silenced(fds=(2,)):
+            import tensorflow  # noqa: F401
+    except ImportError:
+        pass                   # the step itself will say what is missing
+
+
 def prepare(selected: list[catalogue.Lesson], *, profile: str, progress: bool = True,
             say=print) -> int:
     """Run the steps for ``selected``; return the number that failed."""
@@ -150,6 +166,12 @@ def prepare(selected: list[catalogue.Lesson], *, profile: str, progress: bool = 
     with bar(total=len(todo), desc="prepare", unit="step", disable=not progress) as progress_bar:
         for s in todo:
             progress_bar.set_postfix_str(s.key, refresh=True)
+            if s.megabytes is None and s.done():   # an earlier step made it (e.g. 03 for 07)
+                progress_bar.update(1)
+                progress_bar.write(f"{s.what}: done by an earlier step", file=sys.stdout)
+                continue
+            if s.megabytes is None:
+                _quiet_tensorflow()
             began = time.perf_counter()
             try:
                 message = s.run()
