@@ -57,6 +57,8 @@ def test_sections_split_on_level_two_headings_only():
     assert sections[1].cells == [2, 3, 4, 5]          # a fenced "## ..." starts nothing
     assert sections[6].cells == [] and sections[7].cells == [14]   # two headings, one cell
     assert sections[0].words == 5 and sections[2].code_lines == 3
+    # a cell with two headings: each heading's words to its own section
+    assert sections[6].words == 4 and sections[7].words == 3   # "Where this departs text"...
 
 
 def test_timed_sums_each_sections_cells_and_marks_sections_that_never_ran():

@@ -82,6 +82,25 @@ def headings(text: str) -> list[str]:
     return found
 
 
+def _chunks(text: str) -> list[str]:
+    """``text`` cut at its level-2 headings: the part before the first, then one per heading."""
+    parts, fenced, current = [], False, []
+    for line in text.splitlines():
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        if not fenced and HEADING.match(line):
+            parts.append("\n".join(current))
+            current = []
+            continue
+        current.append(line)
+    parts.append("\n".join(current))
+    return parts
+
+
+def _words(text: str) -> int:
+    return len(re.findall(r"[^\W\d_][\w'’-]*", text))
+
+
 def _code_lines(text: str) -> int:
     return sum(1 for line in text.splitlines()
                if line.strip() and not line.strip().startswith("#"))
@@ -94,10 +113,14 @@ def split(notebook) -> list[Section]:
     for index, cell in enumerate(nb.cells):
         text = _source(cell)
         if cell.get("cell_type") == "markdown":
-            for title in headings(text):
+            # the words before a cell's first heading belong to the section it continues,
+            # those after each heading to that heading's section
+            chunks = _chunks(text)
+            sections[-1].words += _words(chunks[0])
+            for title, chunk in zip(headings(text), chunks[1:]):
                 sections.append(Section(len(sections), title))
+                sections[-1].words += _words(title) + _words(chunk)
             sections[-1].cells.append(index)
-            sections[-1].words += len(re.findall(r"[^\W\d_][\w'’-]*", text))
         else:
             sections[-1].cells.append(index)
             if cell.get("cell_type") == "code":

@@ -214,8 +214,9 @@ LESSONS: dict[str, Lesson] = {l.number: l for l in (
     Lesson("05", "05_mobilenet_tfhub_transfer",
            datasets=("flowers17", "mobilenet_v1_025", "imagenet_labels", "sample_images"),
            packages=("tensorflow", "tensorflow_hub", "tf_keras", "keras"), engines=("tensorflow",),
-           builds=(Build("the TF Hub MobileNet modules (downloaded online; built from the "
-                         "mirrored Keras weights offline)", _hub_ready, _hub_make),)),
+           builds=(Build("the TF Hub MobileNet modules (downloaded when online; offline, "
+                         "built from the Keras MobileNet weights in the data cache)",
+                         _hub_ready, _hub_make),)),
     Lesson("06", "06_lineart_extraction", datasets=("sample_images", "flowers17"),
            packages=("cv2", "numpy"), engines=()),
     Lesson("07", "07_edge_quantization",
