@@ -350,7 +350,7 @@ def test_the_notes_show_measured_sections_and_estimate_the_full_profile(rows):
     assert all(p.full is not None for p in n.plans) and n.full_rough
     plan = notes.block_plan(n)
     assert "| 12 s |" in plan and "~" in plan and "*Suggested* minutes are suggestions" in plan
-    assert "estimated for Teaching laptop x4" in n.full_text
+    assert n.full_text.startswith("the plan's figure (`edgelab run --profile full --plan`) for Teaching laptop x4, accelerator: none: scaled")
     # a section's suggestion follows the rule stated beside it
     p = n.plans[1]
     explain = 1 + p.section.words / notes.EXPLAIN_WORDS_PER_MINUTE + \

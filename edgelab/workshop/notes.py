@@ -226,11 +226,12 @@ def _full(rows: list[dict], lesson: catalogue.Lesson, notebook: Path,
           quick_run: sectioning.RecordedRun | None):
     """(per-title minutes, rough, total, text) for the full profile.
 
-    Measured where a full run recorded its sections. Otherwise estimated from the quick run
-    shown beside it, the way the plan carries a time from one profile to the other
-    (:mod:`edgelab.run.plan`): the cell that took longest (the main loop) times the ratio of
-    the work the two profiles ask of the lesson (``plan.WORK``), the other cells as they
-    were. A full run recorded without sections on the same machine is named too."""
+    Measured where a full run recorded its sections. Otherwise the plan's estimate for the
+    machine of the quick run shown beside it (:func:`edgelab.run.plan.make_plan`: a full
+    run recorded there, else the newest quick runs there with their main loop scaled by the
+    work the full profile asks of it), so the notes agree with ``edgelab run --profile full
+    --plan`` on that machine; the sections share it out like the quick run's sections
+    (:func:`edgelab.run.plan.section_estimates`), and are always marked estimated."""
     from edgelab.run import plan as planning
 
     run = sectioning.recorded(rows, lesson.stem, "full")
@@ -239,26 +240,15 @@ def _full(rows: list[dict], lesson: catalogue.Lesson, notebook: Path,
                 f"measured: a full run on {run.hardware}, {run.date}")
     if quick_run is None:
         return {}, True, None, "no run recorded with per-section times"
-    ratio = next((r for r in (planning.work_ratio(l, "full", "quick")
-                              for l in planning.lessons_of(notebook)) if r is not None), None)
-    main = quick_run.longest_minutes
-    holder = next((s for s in quick_run.sections if s.holds(quick_run.longest_cell)), None)
-    if ratio is None or main is None or holder is None:
-        return {}, True, None, "no estimate: the quick run recorded no main loop to scale"
-    per = {s.title: s.minutes - main + main * ratio if s is holder else s.minutes
-           for s in quick_run.sections}
-    total = quick_run.minutes - main + main * ratio
-    text = (f"estimated for {quick_run.hardware}: the quick run's longest cell "
-            f"({planning.duration(main)}, in \"{holder.title}\") x {ratio:,.3g}, the ratio of the "
-            "work the full profile asks of that loop, the other cells as they were")
-    whole = [r for r in rows if r.get("key") == f"run.{lesson.stem}.minutes"
-             and r.get("profile") == "full" and r.get("hardware") == quick_run.hardware]
-    if whole:
-        newest = max(whole, key=lambda r: r.get("time", ""))
-        text += (f"; a full run of an earlier version of the notebook, recorded without "
-                 f"sections, took {planning.duration(float(newest['value']))} there "
-                 f"({newest.get('time', '')[:10]})")
-    return per, True, total, text
+    plan = planning.make_plan([notebook], "full", rows=rows, hardware=quick_run.hardware,
+                              accelerator=("none", "the recording machine"), calibrate=False)
+    e = plan.estimates[0]
+    if e.minutes is None:
+        return {}, True, None, "no estimate"
+    basis = e.basis.replace(" here", " there")
+    text = (f"the plan's figure (`edgelab run --profile full --plan`) for {quick_run.hardware}: "
+            f"{basis}; the sections shared out like the quick run's, its main loop scaled")
+    return dict(e.sections), e.rough, e.minutes, text
 
 
 def lesson_notes(lesson: catalogue.Lesson, rows: list[dict], prose: str = "") -> LessonNotes:
@@ -279,7 +269,9 @@ def lesson_notes(lesson: catalogue.Lesson, rows: list[dict], prose: str = "") ->
     for s in current:
         quick = measured.get(s.title)
         explain, do = suggested(s, quick)
-        plans.append(SectionPlan(s, quick, full.get(s.title), full_rough, explain, do))
+        # full-profile sections are measured only with a full run's own sections
+        section_rough = full_rough or not full_text.startswith("measured:")
+        plans.append(SectionPlan(s, quick, full.get(s.title), section_rough, explain, do))
     deps = sectioning.dataflow(notebook, current)
     cuts = [(s, [d for d in deps if d.earlier == s.number]) for s in current if s.number > 0]
     core, warnings = core_sections(prose, current)
