@@ -5,6 +5,8 @@
 #   make test         set up, then run every test (unit tests + notebooks under nbval, quick
 #                     profile) at both ends of the supported range: test-pinned, test-colab
 #   make test-repeat  the unit tests N times (N=3), each round in a new shuffled order and seed
+#   make book         the book: a static site of the lessons in build/book/ (tools/book.py)
+#   make docs         regenerate the generated tables (README, the book's pages)
 
 PYTHON   ?= python3
 VENV     ?= .venv
@@ -20,14 +22,19 @@ HEADLESS := EDGELAB_HEADLESS=1
 TEST_OUT := build/test-outputs
 PYTEST_ARGS ?=
 
-.PHONY: setup curriculum test test-pinned test-replicas test-repeat unit notebooks-test notebooks bench readme record-run lab browser constraints clean
-.PHONY: colab-setup test-colab
+.PHONY: setup curriculum test test-pinned test-replicas test-repeat unit notebooks-test notebooks bench readme docs book record-run lab browser constraints clean
+.PHONY: colab-setup test-colab translations
+
+# The translated notebooks (notebooks/<lang>/) from the English ones and i18n/<lang>/*.md;
+# refuses while a translation is stale (python tools/translations.py todo <lang> says what).
+translations:
+	$(PYTHON) tools/translations.py build
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt tools/install.sh
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	bash tools/install.sh --python $(PY) --extras lab,dev,torch
+	bash tools/install.sh --python $(PY) --extras lab,dev,torch,book
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
@@ -60,9 +67,9 @@ test-replicas: setup
 
 # ---- the bottom end: a replica of Google Colab's stack (tools/colab_replica.sh) ----------
 # Python 3.13 with Colab's TensorFlow, Keras, NumPy, OpenCV, Jupyter kernel and the rest, at
-# the versions Colab publishes (../shared/colab/), with edgelab added by the setup cell's
+# the versions Colab publishes (tools/colab/, copied from googlecolab/backend-info), with edgelab added by the setup cell's
 # own `tools/install.sh --colab`. Fails, not skips, without a Python 3.13 (COLAB_PYTHON=...).
-COLAB_FREEZE ?= ../shared/colab/pip-freeze.gpu.txt
+COLAB_FREEZE ?= tools/colab/pip-freeze.gpu.txt
 COLAB_VENV   ?= .venv-colab
 COLAB_STAMP  := $(COLAB_VENV)/.edgelab-colab-replica
 # What runs in both stages, and why not everything twice (the whole `make test` must stay
@@ -73,13 +80,15 @@ COLAB_STAMP  := $(COLAB_VENV)/.edgelab-colab-replica
 # logic (edgelab's, not the stack's) the pinned stage tests: the runner on two real notebooks
 # (nbval runs all seven), Hub fine-tuning and build caching (notebook 05 builds and
 # fine-tunes), Xception's train-save-load (notebook 02 trains). The JupyterLab tests (make lab,
-# the browser) run only in the pinned stage: Colab has its own front end, not JupyterLab.
+# the browser) run only in the pinned stage: Colab has its own front end, not JupyterLab; so
+# does the book's browser test (the book is built once, with the pinned stack's Sphinx).
 COLAB_DESELECT := \
   --deselect tests/test_runner.py::test_run_two_real_notebooks \
   --deselect tests/test_hub.py::test_keras_layer_fine_tuning_and_saving_in_tf_keras \
   --deselect tests/test_hub.py::test_builds_are_cached_rebuilt_when_stale_and_atomic \
   --deselect tests/test_xception.py::test_load_or_train_trains_saves_then_loads \
-  --deselect tests/test_lab_browser.py --deselect tests/test_make_lab.py
+  --deselect tests/test_lab_browser.py --deselect tests/test_make_lab.py \
+  --deselect tests/test_book_browser.py
 
 colab-setup: $(COLAB_STAMP)
 
@@ -133,15 +142,26 @@ notebooks: setup
 bench: setup
 	$(PY) -m benchmarks
 
-# The README's generated tables, and the teacher's notes (teaching/), from the recorded figures.
-readme: setup
-	$(VENV)/bin/edgelab results --readme README.md benchmarks/results.jsonl
-	$(PY) -m edgelab.run.cli --readme README.md
+# The tables that are generated, never typed: the lesson tables (README.md and the book's
+# landing page, from book/en/lessons.toml, the notebooks' titles and the recorded runs), the
+# book's results page (benchmarks/results.jsonl), its command reference (the parsers), and
+# the teacher's notes and timetables (teaching/, edgelab teach).
+# Tests fail when one is stale. `readme` is its old name.
+docs: setup
+	$(PY) tools/book.py blocks
 	$(VENV)/bin/edgelab teach
+readme: docs
+
+# The book: Sphinx + MyST-NB + sphinx-book-theme (the `book` extra), offline, from the
+# committed notebooks with their stored outputs (nothing is executed), into build/book/.
+# Every Sphinx warning fails it; BOOK_ARGS=--lenient lets them pass, --clean starts afresh.
+BOOK_ARGS ?=
+book: setup
+	$(PY) tools/book.py build $(BOOK_ARGS)
 
 # Keep a curriculum run's figures (accuracies, minutes, per-section times) with the
-# benchmarks' ones, so the README table and the teacher's notes show them:
-# make record-run OUT=runs/quick && make readme
+# benchmarks' ones, so the book's tables and the teacher's notes (teaching/, regenerated by
+# `edgelab teach` in make docs) show them: make record-run OUT=runs/quick && make docs
 record-run: setup
 	$(VENV)/bin/edgelab results benchmarks/results.jsonl --add $(or $(OUT),runs/quick)/results.jsonl
 

@@ -18,6 +18,7 @@ the machinery every lesson shares next to them.
     edge/       07 - conversion, quantization, evaluation, reading .tflite files;
                 ONNX (NCHW) -> NHWC TFLite (``edgelab convert``)
     pytorch/    08 - a PyTorch model to LiteRT: ONNX, naive port, litert-torch
+    exercises/  every notebook's exercises: check, hint, solution, progress (above the lessons)
     workshop/   for teachers: ``edgelab doctor``, ``prepare``, ``teach`` (above the lessons)
 
 Dependencies point one way: lessons use ``core``, ``datasets``, ``devices`` and ``plots``;
@@ -29,10 +30,10 @@ modules that use them.
 
 from edgelab.core.project import VERSION as __version__
 
-from edgelab import notebook  # noqa: E402
+from edgelab import exercises, notebook  # noqa: E402
 from edgelab.core import paths, profiles  # noqa: E402
 from edgelab.core.profiles import sizes  # noqa: E402
 from edgelab.core.results import record  # noqa: E402
 from edgelab.core.seeding import seed_everything  # noqa: E402
 
-__all__ = ["__version__", "notebook", "paths", "profiles", "sizes", "record", "seed_everything"]
+__all__ = ["__version__", "exercises", "notebook", "paths", "profiles", "sizes", "record", "seed_everything"]

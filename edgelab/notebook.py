@@ -68,6 +68,7 @@ def start(lesson: str, *, tensorflow: bool = True, seed: int = DEFAULT_SEED,
     pay its import time.
     """
     quiet_logs()
+    _scripts_on_path()
     if tensorflow:
         with native_silenced(fds=(2,)):
             # TensorFlow's C++ runtime prints start-up lines (CUDA probing on a CPU machine,
@@ -93,6 +94,21 @@ def start(lesson: str, *, tensorflow: bool = True, seed: int = DEFAULT_SEED,
               f"cell again, or start Jupyter with make lab PROFILE={other}\n"
               f"outputs: {paths.shown(lab.out)}")
     return lab
+
+
+def _scripts_on_path() -> None:
+    """Put the folder of this kernel's Python first on ``PATH`` when edgelab's command is there.
+
+    A cell's ``!edgelab ...`` runs in a shell that searches ``PATH``; a kernel started from a
+    virtual environment without activating it (``.venv/bin/jupyter lab``, ``edgelab run``,
+    nbval) has the environment's ``bin`` folder missing from it, and the shell would find no
+    ``edgelab`` (or another installation's). Colab installs the command on ``PATH`` already.
+    """
+    scripts = os.path.dirname(sys.executable)
+    found = any(os.path.isfile(os.path.join(scripts, name)) for name in ("edgelab", "edgelab.exe"))
+    entries = os.environ.get("PATH", "").split(os.pathsep)
+    if found and scripts not in entries:
+        os.environ["PATH"] = os.pathsep.join([scripts, *[e for e in entries if e]])
 
 
 def _matplotlib_defaults() -> None:

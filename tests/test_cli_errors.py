@@ -142,6 +142,7 @@ def test_data_fetch_help_lists_the_datasets():
 def test_results_on_a_missing_file_fails(tmp_path):
     one_line_error(edgelab("results", tmp_path / "none.jsonl"), "no such results file", code=1)
     one_line_error(edgelab("results", "--add", tmp_path / "none.jsonl"), "--add", code=1)
+    one_line_error(edgelab("results", "--page", tmp_path / "none.md"), "--page", "none.md", code=1)
 
 
 def test_results_outside_the_repository(tmp_path):
@@ -169,11 +170,22 @@ def test_every_help_has_an_example(command):
     assert cli.first_example(cli.subparsers(cli.build_parser())[command], command), command
 
 
-def test_readme_command_table_matches_the_help():
-    readme = (ROOT / "README.md").read_text()
-    assert cli.README_BEGIN in readme, "README has no generated command table"
-    block = readme.split(cli.README_BEGIN, 1)[1].split(cli.README_END, 1)[0].strip()
-    assert block == cli.command_table(), "run: make readme (python -m edgelab.run.cli --readme README.md)"
+def test_the_books_command_reference_matches_the_help():
+    page = (ROOT / "book" / "en" / "commands.md").read_text()
+    assert cli.PAGE_BEGIN in page, "book/en/commands.md has no generated command table"
+    block = page.split(cli.PAGE_BEGIN, 1)[1].split(cli.PAGE_END, 1)[0].strip()
+    assert block == cli.command_table(), "run: make docs (python tools/book.py blocks)"
+
+
+def test_the_command_table_generator_rewrites_only_its_block(tmp_path):
+    page = tmp_path / "commands.md"
+    page.write_text(f"# Commands\n\n{cli.PAGE_BEGIN}\nSTALE TABLE\n{cli.PAGE_END}\n\nafter\n")
+    proc = subprocess.run([sys.executable, "-m", "edgelab.run.cli", "--page", str(page)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0 and "updated" in proc.stdout, proc.stderr
+    text = page.read_text()
+    assert text.startswith("# Commands\n") and text.endswith("\nafter\n")
+    assert cli.command_table() in text and "STALE TABLE" not in text
 
 
 def test_an_unforeseen_file_system_error_is_one_line(tmp_path, model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -128,14 +129,14 @@ def test_record_load_and_table(tmp_path, monkeypatch):
         results.load(f)
 
 
-def test_update_readme_replaces_only_the_block(tmp_path):
-    readme = tmp_path / "README.md"
-    readme.write_text(f"intro\n{results.README_BEGIN}\nold\n{results.README_END}\nend\n")
+def test_update_page_replaces_only_the_block(tmp_path):
+    page = tmp_path / "results.md"
+    page.write_text(f"intro\n{results.PAGE_BEGIN}\nold\n{results.PAGE_END}\nend\n")
     rows = [{"key": "a.b", "value": 1.5, "unit": "ms", "profile": "quick", "time": "2026-01-01"}]
-    assert results.update_readme(readme, rows)
-    text = readme.read_text()
+    assert results.update_page(page, rows)
+    text = page.read_text()
     assert text.startswith("intro\n") and text.endswith("end\n") and "| `a.b` | 1.50 | ms |" in text
-    assert not results.update_readme(readme, rows)
+    assert not results.update_page(page, rows)
     assert "<summary><b>a</b>: 1 figures</summary>" in text
 
 
@@ -148,7 +149,7 @@ def test_add_rows_appends_only_new_rows(tmp_path):
     assert [r["key"] for r in results.load(store)] == ["x.one", "x.two"]
 
 
-def test_readme_block_has_one_line_per_notebook_run_and_profile():
+def test_results_block_has_one_line_per_notebook_run_and_profile():
     row = dict(hardware="cpu x2", time="2026-01-02T00:00:00+00:00", source="edgelab run")
     rows = [dict(row, key="run.01_mnist.minutes", value=1.94, unit="min", profile="quick"),
             dict(row, key="run.01_mnist.peak_memory", value=1192.4, unit="MB", profile="quick"),
@@ -164,16 +165,16 @@ def test_readme_block_has_one_line_per_notebook_run_and_profile():
     assert "No **full**-profile run recorded yet for: 02_flowers." in text
 
 
-def test_readme_results_table_is_generated_from_benchmarks():
-    """The README's table must equal what `edgelab results --readme` would write."""
+def test_the_books_results_page_is_generated_from_benchmarks():
+    """The book's results tables must equal what `edgelab results --page` would write."""
     root = paths.project_root()
     if root is None:
-        pytest.skip("edgelab is not installed from a source checkout, so there is no README to check")
-    text = (root / "README.md").read_text()
-    block = text.split(results.README_BEGIN, 1)[1].split(results.README_END, 1)[0]
+        pytest.skip("edgelab is not installed from a source checkout, so there is no book to check")
+    text = (root / results.RESULTS_PAGE).read_text()
+    block = text.split(results.PAGE_BEGIN, 1)[1].split(results.PAGE_END, 1)[0]
     rows = results.load(root / "benchmarks" / "results.jsonl")
     assert block.strip() == results.grouped_markdown(rows).strip(), \
-        "README results table is stale: run `make readme`"
+        f"{results.RESULTS_PAGE} is stale: run `make docs`"
 
 
 # --------------------------------------------------------------------------- command line
@@ -273,3 +274,25 @@ def test_progress_bar_outside_a_notebook_is_a_plain_tqdm(monkeypatch, capsys):
     assert not progress.in_notebook()
     b = progress.bar(range(3), desc="x")
     assert isinstance(b, std_tqdm) and list(b) == [0, 1, 2]
+
+
+def test_notebook_start_puts_the_kernels_scripts_folder_on_path(monkeypatch, tmp_path):
+    """`!edgelab ...` in a cell must find the command installed beside the kernel's Python,
+    also when the environment was never activated."""
+    import sys as _sys
+
+    from edgelab import notebook
+
+    scripts = tmp_path / "bin"
+    scripts.mkdir()
+    (scripts / "edgelab").write_text("#!/bin/sh\n")
+    monkeypatch.setattr(_sys, "executable", str(scripts / "python"))
+    monkeypatch.setenv("PATH", "/usr/bin")
+    notebook._scripts_on_path()
+    assert os.environ["PATH"].split(os.pathsep) == [str(scripts), "/usr/bin"]
+    notebook._scripts_on_path()   # already there: unchanged
+    assert os.environ["PATH"].split(os.pathsep) == [str(scripts), "/usr/bin"]
+    (scripts / "edgelab").unlink()
+    monkeypatch.setenv("PATH", "/usr/bin")
+    notebook._scripts_on_path()   # no edgelab command there: PATH left alone
+    assert os.environ["PATH"] == "/usr/bin"

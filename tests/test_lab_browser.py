@@ -20,17 +20,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from _chromium import CHROMIUM, CHROMIUM_ARGS
 from _lab_server import free_port, stop, wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "06_lineart_extraction.ipynb"
 ARTIFACTS = ROOT / "build" / "test-artifacts"
-CHROMIUM = os.environ.get("EDGELAB_CHROMIUM", "/usr/bin/chromium")
-# What this closed network needs (see the workplace notes): no sandbox as root, no GPU, and
-# none of Chromium's background connections.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--disable-dev-shm-usage"]
 RUN_LIMIT_S = 300
 
 

@@ -385,3 +385,71 @@ def test_importing_lineart_does_not_import_opencv():
     code = "import sys, edgelab.lineart, edgelab.lineart.synthetic; print('cv2' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# ------------------------------------------------------------------ scores, scans, timing
+
+def test_score_row_matches_its_parts_and_refuses_a_colour_image():
+    ill = S.draw_illustration(size=128)
+    art = L.extract_line_art(ill.image)
+    profile, row = S.score(art, ill)
+    assert list(row) == list(S.SCORE_COLUMNS)
+    mask = S.line_mask(art)
+    assert (row["precision"], row["recall"]) == S.precision_recall(mask, ill.outline, tolerance=1)
+    assert row["1 stroke (share)"] == profile.share(1) and row["thickness (px)"] == profile.thickness_mean
+    _, truth = S.score(np.where(ill.outline, 0, 255), ill)
+    assert truth["precision"] == truth["recall"] == truth["1 stroke (share)"] == 1.0
+    with pytest.raises(ValueError, match="convert colour results to gray"):
+        S.score(np.dstack([art] * 3), ill)
+
+
+def test_runs_along_a_row_or_a_column():
+    art = np.full((10, 12), 255, np.uint8)
+    art[4, 2:4] = 0
+    art[4, 7:8] = 0
+    art[1:3, 9] = 0
+    assert S.runs_along(art, row=4) == [(2, 4), (7, 8)]
+    assert S.runs_along(art, row=4, span=(3, 9)) == [(3, 4), (7, 8)]
+    assert S.runs_along(art, column=9) == [(1, 3)]
+    with pytest.raises(ValueError, match="exactly one"):
+        S.runs_along(art, row=1, column=1)
+    with pytest.raises(ValueError, match="outside"):
+        S.runs_along(art, row=1, span=(5, 40))
+
+
+def test_a_thin_dark_band_is_one_line_for_dilate_diff_and_two_for_canny():
+    img = _canvas(40, 40, 200)
+    img[:, 18:21] = 40                      # a 3-px dark band between two lighter regions
+    assert len(S.runs_along(L.extract_line_art(img), row=20)) == 1
+    assert len(S.runs_along(L.canny_lines(img), row=20)) == 2
+    step = _canvas(40, 40, 200)
+    step[:, :20] = 40                       # a step: one change of brightness
+    assert len(S.runs_along(L.extract_line_art(step), row=20)) == 1
+    assert len(S.runs_along(L.canny_lines(step), row=20)) == 1
+    (start, end), = S.runs_along(L.extract_line_art(step), row=20)
+    assert end <= 20 and end - start == 2   # on the dark side, kernel // 2 wide
+
+
+def test_time_calls_warms_up_then_reports_median_and_quartiles():
+    calls = []
+    t = L.time_calls(lambda im: calls.append(im.shape), np.zeros((4, 4), np.uint8), runs=6, warmup=2)
+    assert len(calls) == 8 and t.runs == 6
+    assert 0 <= t.q1_ms <= t.median_ms <= t.q3_ms
+    assert "IQR" in str(t)
+    with pytest.raises(ValueError, match="at least 4"):
+        L.time_calls(lambda im: None, np.zeros((2, 2), np.uint8), runs=2)
+
+
+def test_scan_line_figure_draws_every_method():
+    import matplotlib
+    matplotlib.use("Agg")
+    from edgelab.lineart import display
+
+    img = _canvas(40, 40, 200)
+    img[:, 18:21] = 40
+    arts = {"dilate-diff": L.extract_line_art(img), "Canny": L.canny_lines(img)}
+    fig = display.scan_line_figure(img, arts, crop=(0, 40, 0, 40), row=20, span=(10, 30))
+    labels = fig.axes[-1].get_legend_handles_labels()[1]
+    assert labels == ["gray level", "dilate-diff: 1 line", "Canny: 2 lines"]
+    with pytest.raises(ValueError, match="exactly one"):
+        display.scan_line_figure(img, arts, crop=(0, 40, 0, 40), span=(0, 5))

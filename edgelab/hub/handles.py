@@ -19,7 +19,7 @@ If none has it, :class:`HubHandleError` lists every place looked and how to make
 model available offline.
 
 Hub layers are tf_keras (Keras 2) layers: a process that uses ``hub.KerasLayer`` must set
-``TF_USE_LEGACY_KERAS=1`` before TensorFlow is imported (see ``../shared/PITFALLS.md``).
+``TF_USE_LEGACY_KERAS=1`` before TensorFlow is imported (a Keras 3 model refuses the layer).
 The transfer-learning helpers in :mod:`edgelab.hub.transfer` expect such a process.
 """
 
@@ -295,5 +295,6 @@ def _not_found_message(handle: str, looked: Sequence[Looked], show=str) -> str:
         "extract it, and pass the extracted folder (the one with saved_model.pb) as the handle;\n"
         "  - or use one of the handles edgelab builds itself from the data layer's weights "
         f"({', '.join(_KAGGLE_HANDLES)}, or their tfhub.dev names); they need the MobileNet "
-        "weights, so set EDGELAB_MIRROR to the data mirror (e.g. export "
-        "EDGELAB_MIRROR=../shared/data) if they are not cached.")
+        "weights: run  edgelab data fetch mobilenet_v1_025  once on a machine with internet "
+        "(then copy edgelab's data folder along), or set EDGELAB_MIRROR to a local copy of "
+        "edgelab's data files.")

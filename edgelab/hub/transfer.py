@@ -141,9 +141,15 @@ def top_fine_tuner(model, variables: Sequence):
 
     ``hub.KerasLayer(trainable=True)`` makes *every* variable of the module trainable;
     fine-tuning only the top of a backbone means updating a chosen subset. The wrapper's
-    ``train_step`` computes gradients for ``variables`` only (the rest keep their values,
-    though batch norm in the trainable module still runs in training mode). Compile and
-    fit the wrapper; save the inner ``model``.
+    ``train_step`` runs the model with ``training=True`` (dropout on), adds the model's
+    losses (the Hub module's regularisation losses among them) through ``compute_loss``,
+    and applies gradients to ``variables`` only; every other variable keeps its value.
+    Batch norm inside the module follows the model: a Hub layer called with
+    ``training=False`` when the model was built (notebook 05 does) normalises with its
+    moving statistics and never updates them; one called without it runs in training mode
+    during ``fit`` (batch statistics, moving averages updated). Notebook 05 writes this
+    class out and checks that it gives the same weights as this one. Compile and fit the
+    wrapper; save the inner ``model``.
     """
     require_legacy_keras()
     import tensorflow as tf
@@ -213,10 +219,12 @@ def count_params(variables: Iterable) -> int:
 # --------------------------------------------------------------------------- measuring
 
 def accuracy_standard_error(accuracy: float, n: int) -> float:
-    """The standard error of an accuracy measured on ``n`` test images: sqrt(p (1 - p) / n).
+    """The standard error of an accuracy measured on ``n`` images: sqrt(p (1 - p) / n).
 
-    How far the same model's accuracy would typically move on another test set of the
-    same size; two accuracies closer than about one standard error are not told apart.
+    How far the same model's accuracy would typically move on another set of images of the
+    same size: the precision of *one* accuracy. Two models measured on the same images are
+    not compared with it (their errors are correlated); use a paired test on the images
+    they disagree on, McNemar's, as notebook 05 does.
     """
     if n <= 0:
         raise ValueError(f"need at least one test image, got n={n}")

@@ -5,7 +5,9 @@
 * :mod:`~edgelab.lineart.batch` - the batch tool behind ``edgelab lineart``: folders of
   images to PNG line art, and line-art/colour pairs for a colourization data set;
 * :mod:`~edgelab.lineart.synthetic` - a drawn test illustration whose true strokes are
-  known, so "one line per stroke" can be measured.
+  known, so "one line per stroke" can be measured, and the scores against it;
+* :mod:`~edgelab.lineart.timing` - warm-up, then the median and interquartile range of
+  single calls (as notebooks 07 and 08 time models).
 
 The names a notebook needs are importable from here (``from edgelab import lineart``).
 """
@@ -18,10 +20,11 @@ from edgelab.lineart.extract import (BACKENDS, CHANNEL_ORDERS, EDGE_METHODS, MOD
                                      composite_on_white, dilate_numpy, extract_line_art,
                                      extract_line_art_numpy, gray_numpy, laplacian_lines,
                                      otsu_threshold, prepare, sobel_lines, to_8bit)
+from edgelab.lineart.timing import Timing, time_calls
 
 __all__ = ["IMAGE_SUFFIXES", "INDEX_FILES", "BatchResult", "UnreadableImage", "build_pairs",
            "convert", "find_images", "limit_size", "read_image", "read_pairs", "write_png",
            "BACKENDS", "CHANNEL_ORDERS", "EDGE_METHODS", "MODES", "LineArtExtractor",
            "LineArtSteps", "canny_lines", "checksum", "composite_on_white", "dilate_numpy",
            "extract_line_art", "extract_line_art_numpy", "gray_numpy", "laplacian_lines",
-           "otsu_threshold", "prepare", "sobel_lines", "to_8bit"]
+           "otsu_threshold", "prepare", "sobel_lines", "to_8bit", "Timing", "time_calls"]

@@ -22,7 +22,15 @@ Scores (all on boolean masks, True = line pixel):
   ``[start - margin, end + margin]`` we count the separate runs of detected pixels
   (**strokes per crossing**: 1 for a clean line, 2 for an edge detector's double line)
   and their lengths (**stroke thickness** along the scan line, which the true outline
-  gets measured with too, so the two are comparable).
+  gets measured with too, so the two are comparable);
+* :func:`score`: both of the above for one line-art image, as the table row notebook 06
+  prints for every method.
+
+The picture is drawn by OpenCV's rasteriser (``fillPoly``, ``polylines``, ``circle``,
+``ellipse``), so its pixels, and every checksum of them, are fixed for a given OpenCV
+rather than by this module alone: a release that drew an ellipse one pixel differently
+would change the checksums while every score stayed the same. (OpenCV 4.14 and 5.0 draw
+it identically.)
 """
 
 from __future__ import annotations
@@ -183,3 +191,47 @@ def stroke_profile(detected: np.ndarray, truth: np.ndarray, *, max_run: int | No
                 truth_thickness.append(b - a)
     return StrokeProfile(len(strokes), np.array(strokes, int), np.array(thickness, int),
                          np.array(truth_thickness, int))
+
+
+SCORE_COLUMNS = ("precision", "recall", "strokes per crossing (median)", "1 stroke (share)",
+                 "2 strokes (share)", "thickness (px)")
+
+
+def score(line_art: np.ndarray, illustration: Illustration,
+          tolerance: int = 1) -> tuple[StrokeProfile, dict[str, float]]:
+    """Score dark-on-white ``line_art`` against ``illustration``'s true outline.
+
+    Returns the :class:`StrokeProfile` and one table row (the :data:`SCORE_COLUMNS`):
+    precision and recall with ``tolerance`` pixels of slack, the median number of strokes
+    per clean crossing, the shares of crossings with one and with two strokes, and the
+    mean stroke thickness along the scan lines. Line pixels are those darker than 128
+    (:func:`line_mask`); a colour result should be converted to gray first.
+    """
+    line_art = np.asarray(line_art)
+    if line_art.shape != illustration.outline.shape:
+        raise ValueError(f"line art has shape {line_art.shape}; the illustration's outline has "
+                         f"{illustration.outline.shape} (convert colour results to gray first)")
+    mask = line_mask(line_art)
+    precision, recall = precision_recall(mask, illustration.outline, tolerance=tolerance)
+    profile = stroke_profile(mask, illustration.outline, stroke=illustration.stroke)
+    row = dict(zip(SCORE_COLUMNS, (precision, recall, profile.strokes_median, profile.share(1),
+                                   profile.share(2), profile.thickness_mean)))
+    return profile, row
+
+
+def runs_along(line_art: np.ndarray, *, row: int | None = None, column: int | None = None,
+               span: tuple[int, int] | None = None, level: int = 128) -> list[tuple[int, int]]:
+    """The runs of line pixels (darker than ``level``) along one row or one column.
+
+    ``span=(start, stop)`` limits the scan to that stretch; runs are ``[start, end)`` in
+    image coordinates (row or column index). For reading a photo's line art where there is
+    no ground truth: how many separate lines does a method draw across one feature?
+    """
+    art = np.asarray(line_art)
+    if (row is None) == (column is None):
+        raise ValueError("give exactly one of row= or column=")
+    line = art[row] if row is not None else art[:, column]
+    start, stop = span if span is not None else (0, line.size)
+    if not 0 <= start < stop <= line.size:
+        raise ValueError(f"span {span} lies outside the scan line (0..{line.size})")
+    return [(a + start, b + start) for a, b in _runs(line[start:stop] < level)]
