@@ -389,19 +389,25 @@ def test_cut_lines_name_what_later_sections_lose(rows):
 
 
 def test_exercises_come_from_the_exercise_api_when_it_is_there(rows, monkeypatch):
+    # the real API, as it is installed: its rows for notebook 05 come through
+    real = notes.exercises_of("05_mobilenet_tfhub_transfer")
+    assert real and all(e["in_class"] in (True, False) and e["minutes"] for e in real)
+    monkeypatch.setitem(sys.modules, "edgelab.exercises", None)      # not installed
     n = notes.lesson_notes(lessons.find("02"), rows)
+    assert n.exercises is None
     assert notes.block_exercises(n) == "exercises: see the notebook (its last section)."
     fake = types.ModuleType("edgelab.exercises")
     fake.catalogue = lambda: [
-        {"notebook": "02", "number": 1, "title": "The schedule", "in_class": True, "minutes": 10},
+        {"notebook": "02", "number": 1, "title": "The schedule", "in_class": True, "minutes": 10,
+         "mistakes": ["the source's no-op decay", "a rate | halved"]},
         types.SimpleNamespace(lesson="02_xception_sonnet_flowers", index=2, name="AdamW",
                               where="homework", minutes=30),
         {"notebook": "03", "number": 1, "title": "not this one", "in_class": True, "minutes": 5}]
     monkeypatch.setitem(sys.modules, "edgelab.exercises", fake)
     n = notes.lesson_notes(lessons.find("02"), rows)
     text = notes.block_exercises(n)
-    assert "| 1. The schedule | in class | 10 |" in text
-    assert "| 2. AdamW | homework | 30 |" in text and "not this one" not in text
+    assert "| 1. The schedule | in class | 10 | the source's no-op decay; a rate / halved |" in text
+    assert "| 2. AdamW | homework | 30 | - |" in text and "not this one" not in text
     two_days = notes.timetable([notes.lesson_notes(l, rows) for l in lessons.LESSONS.values()], 2)
     assert "in class: exercise 1" in two_days
 

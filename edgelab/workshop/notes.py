@@ -118,8 +118,10 @@ def exercises_of(stem: str) -> list[dict] | None:
             text = str(get(r, "where") or "").lower()
             where = True if text.startswith("class") else False if text.startswith("home") else None
         minutes = get(r, "minutes", "expected_minutes")
+        mistakes = get(r, "mistakes") or []
         out.append({"number": get(r, "number", "index"), "title": str(get(r, "title", "name") or ""),
-                    "in_class": where, "minutes": minutes})
+                    "in_class": where, "minutes": minutes,
+                    "mistakes": [str(m) for m in mistakes] if isinstance(mistakes, (list, tuple)) else []})
     return out
 
 
@@ -495,16 +497,19 @@ def block_failures(n: LessonNotes) -> str:
 
 
 def block_exercises(n: LessonNotes) -> str:
-    if n.exercises is None:
-        return "exercises: see the notebook (its last section)."
     if not n.exercises:
-        return "exercises: the exercise API lists none for this notebook."
-    lines = ["| exercise | where | expected minutes |", "|---|---|---:|"]
+        return "exercises: see the notebook (its last section)."
+    lines = ["| exercise | where | expected minutes | the mistakes its check names |",
+             "|---|---|---:|---|"]
     for e in n.exercises:
         where = {True: "in class", False: "homework"}.get(e["in_class"], "unknown")
-        lines.append(f"| {e['number'] or ''}. {e['title']} | {where} | {e['minutes'] or '-'} |")
-    lines += ["", "From `edgelab.exercises.catalogue()`: each exercise's place and expected time "
-                  "as its author set them."]
+        mistakes = "; ".join(m.replace("|", "/") for m in e.get("mistakes", [])) or "-"
+        lines.append(f"| {e['number'] or ''}. {e['title']} | {where} | {e['minutes'] or '-'} | "
+                     f"{mistakes} |")
+    lines += ["", "From `edgelab.exercises.catalogue()`: where each exercise fits and its "
+                  "expected minutes, as its author set them, and the wrong answers its checker "
+                  "is tested to name (what learners most often hand in). Learners see their "
+                  "progress with `edgelab exercises`; the solutions are in the book."]
     return "\n".join(lines)
 
 
