@@ -507,8 +507,8 @@ def block_exercises(n: LessonNotes) -> str:
         lines.append(f"| {e['number'] or ''}. {e['title']} | {where} | {e['minutes'] or '-'} | "
                      f"{mistakes} |")
     lines += ["", "From `edgelab.exercises.catalogue()`: where each exercise fits and its "
-                  "expected minutes, as its author set them, and the wrong answers its checker "
-                  "is tested to name (what learners most often hand in). Learners see their "
+                  "expected minutes, as its author set them, and the realistic wrong answers its "
+                  "checker is tested to name. Learners see their "
                   "progress with `edgelab exercises`; the solutions are in the book."]
     return "\n".join(lines)
 
