@@ -122,9 +122,22 @@ def test_doctor_here_with_the_mirror_every_lesson_can_run(machine):
     assert {c.status for c in checks} <= set(doctor.STATUSES)
 
 
+def test_doctor_reads_the_installed_tensorflows_build_without_importing_it(machine):
+    import importlib.util
+
+    if importlib.util.find_spec("tensorflow") is None:
+        pytest.skip("no TensorFlow installed here (Colab's TPU runtime has none)")
+    text = doctor.package_file("tensorflow", "python/platform/build_info.py")
+    row = by_name(doctor.check_accelerators(lessons.select(["02"])), "tensorflow devices")
+    # the PyPI wheels for Linux are CUDA builds: the doctor must see that in the real file
+    if text and "('is_cuda_build', True)" in text:
+        assert row.detail == "CPU (a CUDA build, no GPU here)"
+
+
 def test_doctor_on_a_gpu_machine_names_what_each_engine_can_use(machine, monkeypatch):
     monkeypatch.setattr(doctor, "accelerator", lambda: ("NVIDIA T4", "nvidia-smi"))
-    files = {("tensorflow", "python/platform/build_info.py"): "build_info = {'is_cuda_build': False}",
+    files = {("tensorflow", "python/platform/build_info.py"):
+             "build_info = collections.OrderedDict([('cuda_version', ''), ('is_cuda_build', False)])",
              ("torch", "version.py"): "__version__ = '2.11.0+cu128'\ncuda: Optional[str] = '12.8'\n"}
     monkeypatch.setattr(doctor, "package_file", lambda m, rel: files.get((m, rel)))
     monkeypatch.setattr(doctor, "importable", lambda m: True)   # the engines are installed
@@ -135,7 +148,10 @@ def test_doctor_on_a_gpu_machine_names_what_each_engine_can_use(machine, monkeyp
     assert tf.status == "warn" and "without CUDA" in tf.detail and "and-cuda" in tf.fix
     assert by_name(checks, "torch devices").detail == "CPU and CUDA 12.8"
     assert by_name(checks, "jax devices").status == "warn"          # no CUDA plugin here
-    files[("tensorflow", "python/platform/build_info.py")] = "{'is_cuda_build': True}"
+    # as TensorFlow 2.21's wheel writes it
+    files[("tensorflow", "python/platform/build_info.py")] = (
+        "build_info = collections.OrderedDict([('cpu_compiler', 'clang'), ('cuda_version', "
+        "'12.5.1'), ('cudnn_version', '9'), ('is_cuda_build', True), ('is_rocm_build', False)])")
     assert by_name(doctor.check_accelerators(lessons.select(["01"])),
                    "tensorflow devices").detail == "CPU and the GPU (a CUDA build)"
     # --deep imports each engine in a child process; here it sees no GPU: a warning with a fix

@@ -460,7 +460,8 @@ def _engine_line(engine: str, gpu: bool, tpu: bool) -> tuple[str, str, str]:
         if not importable("tensorflow"):
             return "warn", "not installed", ""
         info = package_file("tensorflow", "python/platform/build_info.py") or ""
-        cuda = "'is_cuda_build': True" in info
+        # build_info = OrderedDict([..., ('is_cuda_build', True), ...]) in TF 2.x wheels
+        cuda = re.search(r"""['"]is_cuda_build['"]\s*[,:]\s*True""", info) is not None
         if gpu and not cuda:
             return "warn", "a build without CUDA: it will use the CPU only", \
                 "pip install 'tensorflow[and-cuda]' (Linux), or use Colab's own TensorFlow"
