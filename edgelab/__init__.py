@@ -19,6 +19,7 @@ the machinery every lesson shares next to them.
                 ONNX (NCHW) -> NHWC TFLite (``edgelab convert``)
     pytorch/    08 - a PyTorch model to LiteRT: ONNX, naive port, litert-torch
     exercises/  every notebook's exercises: check, hint, solution, progress (above the lessons)
+    workshop/   for teachers: ``edgelab doctor``, ``prepare``, ``teach`` (above the lessons)
 
 Dependencies point one way: lessons use ``core``, ``datasets``, ``devices`` and ``plots``;
 ``core`` uses nothing else of edgelab; a lesson that needs another lesson's trained model

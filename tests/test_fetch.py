@@ -41,6 +41,12 @@ def test_registry_describes_the_mirror_exactly(mirror):
     on_disk = {str(p.relative_to(mirror)) for p in mirror.rglob("*")
                if p.is_file() and p.name not in ("SHA256SUMS", "MANIFEST.md")}
     assert on_disk == set(listed)
+    for ds in registry.datasets().values():   # the sizes edgelab doctor adds up
+        if ds.optional:
+            continue
+        for f in ds.files:
+            assert f.size is None or f.size == (mirror / f.path).stat().st_size, f.path
+        assert ds.size == sum((mirror / f.path).stat().st_size for f in ds.files), ds.name
     for folder in mirror.iterdir():
         sums = folder / "SHA256SUMS"
         if sums.is_file():

@@ -134,6 +134,33 @@ def test_a_lesson_takes_from_another_lesson_only_its_documented_loader():
                 f"lesson may use only {sorted(allowed) or 'nothing'} of it")
 
 
+# What the workshop kit (``edgelab prepare``) may take from a lesson: the calls a later
+# lesson makes to get an earlier one's model, and the Hub resolver notebook 05 calls.
+WORKSHOP_USES = {
+    **LOADERS,
+    "edgelab.hub.flowers_classifier": {"load_or_train"},
+    "edgelab.hub": {"flowers_classifier"},
+    "edgelab.hub.handles": {"is_saved_model"},   # and the module: resolve, the handles
+    "edgelab.hub.offline": set(),       # the module: is_built (is a module ready?)
+    "edgelab": {"sizes", "xception"},
+}
+
+
+def test_the_workshop_kit_sits_above_the_lessons_and_uses_only_their_loaders():
+    for name, path in MODULES.items():
+        if top(name) == "workshop":
+            for target, names in imports(path):
+                if top(target) in LESSONS or target == "edgelab":
+                    allowed = WORKSHOP_USES.get(target)
+                    assert allowed is not None and names <= allowed, (
+                        f"{name} imports {sorted(names) or 'the module'} from {target}; the "
+                        "workshop kit may use only a lesson's documented loaders")
+        else:   # nothing a lesson or the shared machinery uses depends on the kit
+            for target, _ in imports(path):
+                assert top(target) != "workshop" or name == "edgelab.run.cli", \
+                    f"{name} imports {target}"
+
+
 def test_the_documented_loaders_exist():
     for module, names in LOADERS.items():
         loaded = importlib.import_module(module)

@@ -35,6 +35,11 @@ def results_file() -> Path:
     return Path(value).expanduser() if value else paths.outputs() / "results.jsonl"
 
 
+def now() -> str:
+    """The time stamp every row carries: UTC, ISO 8601, to the second."""
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
 def _plain(value: Any) -> Any:
     """Turn NumPy / TensorFlow scalars into plain Python numbers for JSON."""
     if hasattr(value, "numpy"):
@@ -47,11 +52,14 @@ def _plain(value: Any) -> Any:
 
 
 def record(key: str, value: Any, unit: str = "", *, note: str = "",
-           file: str | os.PathLike | None = None, source: str | None = None) -> Any:
+           file: str | os.PathLike | None = None, source: str | None = None,
+           time: str | None = None, extra: dict | None = None) -> Any:
     """Append one figure to the results file and return ``value`` unchanged.
 
     ``key`` is dotted, lesson first (``"mnist.test_accuracy"``). ``unit`` is free text
     (``"img/s"``, ``"KB"``, ``"ms"``); accuracies are fractions with unit ``""``.
+    ``time`` (ISO 8601) replaces "now", so that rows measured together (a notebook run and
+    its sections) share one time stamp; ``extra`` adds fields to the row.
     """
     if not key or any(c.isspace() for c in key):
         raise ValueError(f"result keys are dotted names without spaces, got {key!r}")
@@ -63,9 +71,13 @@ def record(key: str, value: Any, unit: str = "", *, note: str = "",
         "unit": unit,
         "profile": profiles.current(),
         "hardware": machine.hardware_line(),
-        "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "time": time or now(),
         "source": source or os.environ.get(NOTEBOOK_VAR, "interactive"),
     }
+    for name, extra_value in (extra or {}).items():
+        if name in row:
+            raise ValueError(f"extra field {name!r} would replace the row's own {name!r}")
+        row[name] = _plain(extra_value)
     if note:
         row["note"] = note
     path = Path(file) if file else results_file()
@@ -134,7 +146,8 @@ def _runs_table(newest: dict[tuple[str, str], dict]) -> str:
     then the notebooks that one profile has run and another has not."""
     runs = {(key[len("run."):-len(".minutes")], profile): row
             for (key, profile), row in newest.items()
-            if key.startswith("run.") and key.endswith(".minutes") and not key.startswith("run.all_")}
+            if key.startswith("run.") and key.endswith(".minutes") and not key.startswith("run.all_")
+            and ".section." not in key}
     if not runs:
         return ""
     lines = ["| notebook run | profile | wall time | peak memory | measured on | date |",

@@ -4,7 +4,7 @@ For each file the order is:
 
 1. the **cache** (``$EDGELAB_HOME/data/<path>``), if its checksum matches;
 2. the **mirror**, if ``EDGELAB_MIRROR`` is set: a folder (``../shared/data``) or an
-   ``http(s)://`` address laid out like the cache;
+   ``http(s)://`` address laid out like the cache (a teacher's ``edgelab data serve``);
 3. the file's **canonical URLs**, in registry order (skipped when ``EDGELAB_OFFLINE=1``);
 4. for datasets shipped as an archive (Flower17), the official archive, extracted safely.
 
@@ -177,8 +177,13 @@ def fetch_file(f: RemoteFile, *, progress: bool = True, dataset: str = "",
                   f"{OFFLINE_VAR}=1") if offline() else "no source is known"
         raise DataUnavailableError(f"edgelab could not get {f.path}{where}: {reason}.\n{_help(f)}")
     lines = "\n".join(f"  - {t}" for t in tried)
-    cls = ChecksumError if mismatch else DataUnavailableError
-    raise cls(f"edgelab could not get {f.path}{where}. Tried:\n{lines}\n{_help(f)}")
+    if mismatch:
+        refused = next(t.split(": checksum mismatch")[0] for t in tried if ": checksum mismatch" in t)
+        raise ChecksumError(
+            f"edgelab refused {f.path}{where} from {refused}: its bytes do not match the "
+            f"registry's checksum (a damaged or different file; nothing was kept). Tried:\n"
+            f"{lines}\n{_help(f)}")
+    raise DataUnavailableError(f"edgelab could not get {f.path}{where}. Tried:\n{lines}\n{_help(f)}")
 
 
 # --------------------------------------------------------------------------- archives

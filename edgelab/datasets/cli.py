@@ -1,4 +1,4 @@
-"""``edgelab data list`` and ``edgelab data fetch NAME|all``."""
+"""``edgelab data list``, ``edgelab data fetch NAME|all`` and ``edgelab data serve``."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ import sys
 
 from edgelab.datasets import cache
 from edgelab.datasets import registry
+from edgelab.datasets import serve
 
 EXAMPLES = """examples:
   edgelab data list                      what is cached, where, and whether it verifies
   edgelab data fetch mnist flowers17     fetch two datasets into the verified cache
   edgelab data fetch all                 everything the lessons use
-  EDGELAB_MIRROR=/path/to/mirror edgelab data fetch all     offline, from a mirror"""
+  EDGELAB_MIRROR=/path/to/mirror edgelab data fetch all     offline, from a mirror
+  edgelab data serve --port 8765         serve this cache to a classroom (learners set
+                                         EDGELAB_MIRROR=http://THIS-MACHINE:8765)"""
 
 
 def _dataset_names() -> str:
@@ -41,6 +44,18 @@ def register(subparsers) -> None:
                         description="What is cached, where, and whether it verifies.",
                         epilog=EXAMPLES, formatter_class=raw)
     ls.set_defaults(func=_cmd_list)
+    sv = sub.add_parser("serve", help="serve the verified cache to a classroom over HTTP",
+                        description="Serve the verified data cache over HTTP, so learners "
+                                    "without internet set EDGELAB_MIRROR to this machine's "
+                                    "address. Only registry files whose checksum matches are "
+                                    "served; learners' machines check them again.",
+                        epilog=EXAMPLES, formatter_class=raw)
+    sv.add_argument("--host", default="0.0.0.0",
+                    help="the address to listen on (default 0.0.0.0: every network of this "
+                         "machine; 127.0.0.1: this machine only)")
+    sv.add_argument("--port", type=serve.port_number, default=serve.DEFAULT_PORT,
+                    help=f"the port (default {serve.DEFAULT_PORT}; 0 picks a free one)")
+    sv.set_defaults(func=_cmd_serve)
 
 
 def _cmd_fetch(args) -> int:
@@ -66,6 +81,10 @@ def _cmd_fetch(args) -> int:
             failed += 1
             print(f"edgelab data fetch: {name} FAILED: {err}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _cmd_serve(args) -> int:
+    return serve.serve(args.host, args.port)
 
 
 def _cmd_list(args) -> int:

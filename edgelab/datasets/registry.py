@@ -48,6 +48,15 @@ class Dataset:
     archive: Archive | None = None
     optional: bool = False
     extra: dict = field(default_factory=dict, compare=False)
+    files_size: int | None = None  # bytes of all files, where they are too many to list
+
+    @property
+    def size(self) -> int | None:
+        """Bytes of all the dataset's files (what it takes in the cache), None if unknown."""
+        sizes = [f.size for f in self.files]
+        if sizes and all(s is not None for s in sizes):
+            return sum(sizes)
+        return self.files_size
 
     def file(self, name: str) -> RemoteFile:
         """The file whose base name or path is ``name``."""
@@ -80,7 +89,8 @@ def datasets() -> dict[str, Dataset]:
         archive = Archive(**spec["archive"]) if "archive" in spec else None
         out[name] = Dataset(name=name, title=spec["title"], licence=spec["licence"],
                             citation=spec["citation"], homepage=spec["homepage"], files=files,
-                            archive=archive, optional=spec.get("optional", False))
+                            archive=archive, optional=spec.get("optional", False),
+                            files_size=spec.get("files_size"))
     return out
 
 

@@ -27,6 +27,9 @@ COMMANDS = {
     "convert": "edgelab.edge.onnx_convert",
     "run": "edgelab.run.runner",
     "exercises": "edgelab.exercises.cli",
+    "doctor": "edgelab.workshop.doctor",
+    "prepare": "edgelab.workshop.prepare",
+    "teach": "edgelab.workshop.notes",
 }
 
 DESCRIPTION = ("edgelab: run the curriculum's notebooks headless, fetch and check its data, "

@@ -23,6 +23,9 @@ this machine, never from a time written into the code:
 
 A notebook with none of these gets no estimate, and the plan says so.
 
+``--sections`` shares each estimate out over the notebook's ``##`` sections, in proportion
+to the newest run that recorded per-section times (:func:`section_estimates`).
+
 Cell timeouts follow from the plan: :func:`cell_timeout` is :data:`TIMEOUT_MULTIPLE` times
 the notebook's whole estimate, at least :data:`TIMEOUT_FLOOR_S`, so a long training cell
 that the estimate foresaw is not killed, while a hung cell still is.
@@ -39,6 +42,7 @@ from pathlib import Path
 from typing import Iterable
 
 from edgelab.core import machine, paths, profiles, results
+from edgelab.run import sections as sectioning
 
 HISTORY_VAR = "EDGELAB_HISTORY"
 CALIBRATION_KEY = "calibration.train_images_per_s"
@@ -72,6 +76,8 @@ class Estimate:
     minutes: float | None
     basis: str
     rough: bool = False
+    # per ## section: (title, minutes); see section_estimates. Empty when none is recorded.
+    sections: list[tuple[str, float]] = field(default_factory=list)
 
     @property
     def seconds(self) -> float | None:
@@ -87,6 +93,18 @@ class Plan:
     accelerator: str
     estimates: list[Estimate] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    show_sections: bool = False       # lines() lists each notebook's sections too
+
+    def _section_lines(self, e: Estimate, width: int) -> list[str]:
+        if e.minutes is None:
+            return []
+        if not e.sections:
+            return [f"  {'':<{width}}  {'':>9}     (no run with per-section times recorded)"]
+        lines, column = [], max(width + 8, 50)
+        for title, minutes in e.sections:
+            short = title if len(title) <= column else title[:column - 3] + "..."
+            lines.append(f"    {short:<{column}}{('~' if e.rough else '') + duration(minutes):>8}")
+        return lines
 
     @property
     def total_minutes(self) -> float:
@@ -124,6 +142,8 @@ class Plan:
             shown = "unknown" if e.minutes is None else \
                 ("~" if e.rough else "") + duration(e.minutes)
             out.append(f"  {e.notebook:<{width}}  {shown:>9}   {e.basis}")
+            if self.show_sections:
+                out += self._section_lines(e, width)
         known = [e for e in self.estimates if e.minutes is not None]
         if known:
             missing = len(self.estimates) - len(known)
@@ -245,6 +265,40 @@ def _estimate_on(rows: list[dict], stem: str, lessons: list[str], profile: str,
     return None
 
 
+def section_estimates(rows: list[dict], estimate: Estimate, lessons: list[str], profile: str,
+                      hardware: str) -> list[tuple[str, float]]:
+    """The notebook's estimate shared out over its ``##`` sections, in proportion to the
+    sections of a recorded run (:func:`edgelab.run.sections.recorded`): one of this profile
+    here if there is one, else of the other profile here, else of this profile and then the
+    other on any machine. A run of the other profile first has its longest cell (the main
+    loop) scaled by the lesson's work ratio, as the notebook's estimate was. The part of
+    the run's wall time outside any cell (the kernel starting) keeps its share too, so the
+    sections add up to a little less than the notebook. Empty without such a run."""
+    if estimate.minutes is None:
+        return []
+    other = "quick" if profile == "full" else "full"
+    run = None
+    for p, h in ((profile, hardware), (other, hardware), (profile, None), (other, None)):
+        run = sectioning.recorded(rows, estimate.notebook, p, h)
+        if run is not None and run.sections:
+            break
+    if run is None or not run.sections:
+        return []
+    weights = [s.minutes for s in run.sections]
+    if run.profile != profile and run.longest_minutes is not None:
+        ratio = next((r for r in (work_ratio(lesson, profile, run.profile) for lesson in lessons)
+                      if r is not None), None)
+        for i, s in enumerate(run.sections):
+            if ratio is not None and s.holds(run.longest_cell):
+                weights[i] = s.minutes - run.longest_minutes + run.longest_minutes * ratio
+    outside = max(0.0, run.minutes - sum(s.minutes for s in run.sections))
+    whole = outside + sum(weights)
+    if whole <= 0:
+        return []
+    factor = estimate.minutes / whole
+    return [(s.title, w * factor) for s, w in zip(run.sections, weights)]
+
+
 def calibration_rate(rows: list[dict], hardware: str) -> float | None:
     row = max((r for r in rows if r.get("key") == CALIBRATION_KEY
                and r.get("hardware") == hardware), key=lambda r: r.get("time", ""), default=None)
@@ -284,6 +338,8 @@ def make_plan(notebooks: list[Path], profile: str | None = None, *, reason: str 
             plan.estimates.append(Estimate(nb.stem, minutes, basis, rough))
     if pending:
         _from_other_machines(plan, pending, rows, hardware, calibrate)
+    for nb, e in zip(map(Path, notebooks), plan.estimates):
+        e.sections = section_estimates(rows, e, lessons_of(nb), plan.profile, hardware)
     return plan
 
 

@@ -3,7 +3,8 @@
 
 The HTML report has one section per notebook: its status (a failed or timed-out cell
 named, with the limit that applied), wall time against the plan's estimate, peak memory,
-the figures it recorded, and every plot it produced as a thumbnail. Each plot and each
+the time of each ``##`` section, the figures it recorded, and every plot it produced as a
+thumbnail. ``report.md`` has the same per-section tables under its summary. Each plot and each
 notebook title links to the executed notebook, rendered to HTML next to it
 (``notebooks/NN_name.html``, at the cell that made the plot), or to the ``.ipynb`` where
 nbconvert is not installed. Plots are written once as files under ``figures/``; the page
@@ -52,6 +53,25 @@ def _estimate_text(run) -> str:
     return "-" if run.estimate_minutes is None else _minutes(run.estimate_minutes * 60)
 
 
+def section_rows(run) -> list[tuple[str, str, str, str]]:
+    """(section, code cells, wall time, share of the notebook) for each ``##`` section of
+    a run, from the per-cell times (:mod:`edgelab.run.sections`); empty for old runs."""
+    timed = [s for s in getattr(run, "sections", None) or [] if s.get("seconds") is not None]
+    whole = sum(s["seconds"] for s in timed) or 0.0
+    rows = []
+    for s in getattr(run, "sections", None) or []:
+        seconds = s.get("seconds")
+        rows.append((s["title"],
+                     str(s.get("code_cells", "")),
+                     "not run" if seconds is None else _seconds(seconds),
+                     "" if seconds is None or not whole else f"{100 * seconds / whole:.0f}%"))
+    return rows
+
+
+def _seconds(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
+
+
 def write_markdown(out: Path, runs: list, profile: str, total_seconds: float,
                    plan_lines: list[str] | None = None) -> Path:
     figures = figures_by_notebook(results.load(out / "results.jsonl"))
@@ -76,6 +96,18 @@ def write_markdown(out: Path, runs: list, profile: str, total_seconds: float,
                      f"{_estimate_text(r)} | {r.peak_rss_mb:,.0f} MB | {fig_text} |")
     lines += ["", "Executed notebooks are in `notebooks/`, everything they wrote in `outputs/`,",
               "and every recorded figure (with machine and time) in `results.jsonl`."]
+    timed = [r for r in runs if section_rows(r)]
+    if timed:
+        lines += ["", "## Time per section", "",
+                  "Each `##` section's code cells, their summed wall time and their share of "
+                  "the notebook's cell time (the rest of the wall time is the kernel starting).",
+                  ""]
+        for r in timed:
+            lines += [f"### {r.notebook}", "", "| section | code cells | time | share |",
+                      "|---|---:|---:|---:|"]
+            lines += [f"| {t.replace('|', '/')} | {c} | {w} | {p} |"
+                      for t, c, w, p in section_rows(r)]
+            lines.append("")
     if plan_lines:
         lines += ["", "The plan printed before the run:", "", "```text", *plan_lines, "```"]
     report = out / "report.md"
@@ -190,12 +222,17 @@ def write_html(out: Path, runs: list, profile: str, total_seconds: float,
                 else f"{href}#cell-id={cell_id}"
             img = f"<img src='{e(os.path.relpath(image, out))}' alt='{e(image.stem)}' loading='lazy'>"
             thumbs.append(f"<a href='{e(target)}'>{img}</a>" if target else img)
+        timing = "".join(f"<tr><td>{e(t)}</td><td class='num'>{e(c)}</td>"
+                         f"<td class='num'>{e(w)}</td><td class='num'>{e(p)}</td></tr>"
+                         for t, c, w, p in section_rows(r))
         sections.append(
             f"<section id='{e(stem)}'><h2>{title}</h2>"
             f"<p class='{css}'>{e(status_text(r, markdown=False))}</p>"
             f"<p>wall time {_minutes(r.seconds)} (estimate {_estimate_text(r)}), peak memory "
             f"{r.peak_rss_mb:,.0f} MB, {r.cells} code cells; cell time limit "
             f"{e(r.timeout_rule or '-')}</p>"
+            + (f"<h3>time per section</h3><table><tr><th>section</th><th>code cells</th>"
+               f"<th>time</th><th>share</th></tr>{timing}</table>" if timing else "")
             + (f"<h3>recorded figures</h3><table>{rows}</table>" if rows else
                "<p>no recorded figures</p>")
             + (f"<h3>plots ({len(images)})</h3><div class='plots'>{''.join(thumbs)}</div>"

@@ -21,12 +21,19 @@ The output folder gets::
     figures/NN_name/          every plot the notebook produced
     outputs/                  what the notebooks wrote (EDGELAB_OUT): models, logs, figures
     results.jsonl             every figure the notebooks recorded (EDGELAB_RESULTS)
-    status.json               per-notebook status, time and memory (used by --resume)
+    status.json               per-notebook status, time, memory, disk written, and the time
+                              of every cell and every ## section (used by --resume)
     logs/NN_name.kernel.log   what each kernel process printed itself (C++ logs, notices)
     report.md, report.html    the summary a person reads (the HTML one opens from disk)
 
 A failing notebook is reported with its failing cell and the run goes on with the next
 one; the exit status is non-zero if any failed.
+
+Each finished notebook also records, next to the figures it recorded itself, its wall
+time, peak memory, the megabytes it wrote (``outputs_mb``) and built in edgelab's home
+(``home_mb``), the machine's load average, its longest cell and each ``##`` section's
+time (:mod:`edgelab.run.sections`), all with one time stamp. ``edgelab run --plan
+--sections`` and the teacher's notes (``edgelab teach``) read them back.
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ from edgelab.core import language, paths, profiles, progress, results
 from edgelab.core.atomic import atomic_write
 from edgelab.run import plan as planning
 from edgelab.run import report as reporting
+from edgelab.run import sections as sectioning
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -62,6 +70,9 @@ class NotebookRun:
     timeout_s: int | None = None       # the cell time limit that applied
     timeout_rule: str = ""             # how that limit was set, in words
     cell_seconds: list = field(default_factory=list)   # [cell index, seconds] per code cell
+    sections: list = field(default_factory=list)       # per ## section: see run.sections
+    outputs_mb: float | None = None    # what the notebook added to the outputs folder
+    home_mb: float | None = None       # ... and built in EDGELAB_HOME (Hub modules)
 
     @classmethod
     def from_dict(cls, data: dict) -> "NotebookRun":
@@ -198,10 +209,27 @@ def execute_notebook(src: Path, dest: Path, *, cwd: Path, progress_bar: bool = T
         run.error += f" (kernel log: {kernel_log.name})"
     run.seconds = round(time.perf_counter() - start, 1)
     run.peak_rss_mb = round(memory.peak / 2**20, 1)
+    run.sections = [x.as_dict() for x in sectioning.timed(nb, run.cell_seconds)]
     clean_metadata(nb)
     with atomic_write(dest, encoding="utf-8") as handle:
         nbformat.write(nb, handle)
     return run
+
+
+def folder_bytes(folder: Path, skip=()) -> int:
+    """The bytes of every file under ``folder`` (0 when it does not exist), leaving out
+    the folders ``skip`` where they lie inside."""
+    total = 0
+    skip = {os.path.realpath(s) for s in skip}
+    for root, dirs, files in os.walk(folder):
+        if skip:
+            dirs[:] = [d for d in dirs if os.path.realpath(os.path.join(root, d)) not in skip]
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_size
+            except OSError:
+                continue
+    return total
 
 
 def default_notebooks() -> list[Path]:
@@ -295,9 +323,18 @@ def run(notebooks: list[Path], *, profile: str, out: Path, resume: bool = False,
         os.environ[results.NOTEBOOK_VAR] = nb_path.stem
         # the kernel speaks the notebook's language (exercise hints and verdicts)
         os.environ[language.ENV_VAR] = language.from_path(nb_path) or language.DEFAULT
+        # Disk the lesson needs (edgelab doctor compares it with the free space): what it
+        # writes into the outputs folder, and what it builds in edgelab's home on first use
+        # (Hub modules; nothing when they are already there). Its data's size is known
+        # from the registry, so the data cache is left out here.
+        not_builds = (out, paths.data_dir())
+        outputs_before = folder_bytes(out / "outputs")
+        home_before = folder_bytes(paths.home(), skip=not_builds)
         r = execute_notebook(nb_path.resolve(), dest, cwd=nb_path.resolve().parent,
                              progress_bar=progress_bar, cell_timeout=limit,
                              kernel_log=out / "logs" / f"{nb_path.stem}.kernel.log")
+        r.outputs_mb = round(max(0, folder_bytes(out / "outputs") - outputs_before) / 1e6, 1)
+        r.home_mb = round(max(0, folder_bytes(paths.home(), skip=not_builds) - home_before) / 1e6, 1)
         r.estimate_minutes = None if estimate is None else estimate.minutes
         r.timeout_rule = rule
         runs.append(r)
@@ -305,15 +342,27 @@ def run(notebooks: list[Path], *, profile: str, out: Path, resume: bool = False,
         eta.finished(nb_path.name, r.seconds)
         if r.status == "ok":  # the run's own figures, next to the notebooks' ones
             rows_before = len(results.load(results.results_file()))
+            stamp = results.now()     # one time stamp: the sections belong to this run
             results.record(f"run.{nb_path.stem}.minutes", round(r.seconds / 60, 2), "min",
-                           source="edgelab run")
+                           source="edgelab run", time=stamp)
             results.record(f"run.{nb_path.stem}.peak_memory", r.peak_rss_mb, "MB",
-                           source="edgelab run")
+                           source="edgelab run", time=stamp)
+            results.record(f"run.{nb_path.stem}.outputs_mb", r.outputs_mb, "MB",
+                           note="written to the outputs folder", source="edgelab run",
+                           time=stamp)
+            if hasattr(os, "getloadavg"):   # a shared machine makes every time longer
+                results.record(f"run.{nb_path.stem}.load_average", round(os.getloadavg()[0], 2),
+                               "", note=f"1-minute load average at the end, {os.cpu_count()} CPUs",
+                               source="edgelab run", time=stamp)
+            results.record(f"run.{nb_path.stem}.home_mb", r.home_mb, "MB",
+                           note="built in EDGELAB_HOME outside the data cache (Hub modules)",
+                           source="edgelab run", time=stamp)
             if r.cell_seconds:   # the main loop: what a change of profile scales (see plan)
                 cell, seconds = max(r.cell_seconds, key=lambda c: c[1])
                 results.record(f"run.{nb_path.stem}.longest_cell_minutes",
                                round(seconds / 60, 3), "min", note=f"cell {cell}",
-                               source="edgelab run")
+                               source="edgelab run", time=stamp, extra={"cell": cell})
+            sectioning.record(nb_path.stem, r.sections, time=stamp)
             planning.remember(results.load(results.results_file())[rows_before:])
         state = "ok" if r.status == "ok" else reporting.status_text(r, markdown=False)
         _say(f"[{number}/{len(notebooks)}] {nb_path.name}: {state} ({r.seconds / 60:.1f} min, "
@@ -340,6 +389,7 @@ EXAMPLES = """examples:
   edgelab run --plan                       what would run here, the profile and the times
   edgelab run                              every notebook, the profile that fits this machine
   edgelab run --profile full --plan        how long the real lesson would take here
+  edgelab run --plan --sections            the same, per ## section of each notebook
   edgelab run notebooks/06_*.ipynb --profile quick --out runs/try
   edgelab run --resume --out runs/quick    go on after an interruption
 
@@ -363,6 +413,9 @@ def register(subparsers) -> None:
                         "TPU and quick without)")
     p.add_argument("--plan", action="store_true",
                    help="print the profile and each notebook's estimated time here; run nothing")
+    p.add_argument("--sections", action="store_true",
+                   help="in the plan, each notebook's estimate per ## section too (from a run "
+                        "that recorded per-section times)")
     p.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="output folder (default: runs/<profile>)")
     p.add_argument("--resume", action="store_true", help="skip notebooks already ok in --out")
@@ -392,6 +445,7 @@ def _cli(args) -> int:
     except profiles.ProfileError as err:
         print(f"edgelab run: {err}", file=sys.stderr)
         return 2
+    plan.show_sections = args.sections
     _say(plan.text())
     if args.plan:
         return 0
