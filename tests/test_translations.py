@@ -117,3 +117,34 @@ def test_a_glossary_term_translated_another_way_is_flagged(sandbox):
     problems = translations.glossary_problems("ja")
     assert any("'ウェイトディケイ' for 'weight decay'" in p for p in problems)
     assert any("never says '重み減衰'" in p for p in problems)
+
+
+# --------------------------------------------------------------------- exercise texts
+
+def _exercise_translations():
+    from edgelab.exercises import translations as ex_tr
+
+    return [(p.parent.name, p.stem[2:]) for p in sorted(ex_tr.FOLDER.glob("*/nb*.toml"))]
+
+
+@pytest.mark.parametrize("lang,notebook", _exercise_translations())
+def test_exercise_texts_are_translated_and_current(lang, notebook):
+    from edgelab.exercises import core, translations as ex_tr
+
+    problems = ex_tr.problems(lang, [core.exercise_set(notebook, record=False)])
+    assert not problems, "\n".join(problems) + \
+        f"\n(python tools/translations.py exercises {lang} {notebook} --skeleton gives the English)"
+
+
+def test_the_skeleton_round_trips_through_toml():
+    import tomllib
+
+    from edgelab.exercises import core, translations as ex_tr
+
+    for number in core.notebooks():
+        ex_set = core.exercise_set(number, record=False)
+        table = tomllib.loads(ex_tr.skeleton(ex_set))
+        for ex in ex_set:
+            entry = table[f"{number}.{ex.number}"]
+            for field in ("title", "hint", "explanation"):
+                assert ex_tr.sha(entry[field]) == entry[f"{field}_en"] == ex_tr.sha(getattr(type(ex), field))

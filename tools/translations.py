@@ -27,6 +27,8 @@ translates the current English.
     python tools/translations.py check [LANG]         exit 1 if a generated file is not current
     python tools/translations.py stamp LANG NB CELL   mark CELL's translation as current
     python tools/translations.py glossary [LANG]      glossary terms translated another way
+    python tools/translations.py exercises LANG [NB]  exercise texts: missing/stale, or (with
+                                                      --skeleton) a TOML file to translate
 
 ``make translations`` runs ``build``; ``tests/test_translations.py`` runs ``check``, the
 drift test and the glossary test.
@@ -352,6 +354,23 @@ def cmd_glossary(args) -> int:
     return 1 if problems else 0
 
 
+def cmd_exercises(args) -> int:
+    sys.path.insert(0, str(ROOT))
+    from edgelab.exercises import core, translations as ex_tr
+
+    numbers = [args.notebook.zfill(2)] if args.notebook else core.notebooks()
+    sets = [core.exercise_set(n, record=False) for n in numbers]
+    if args.skeleton:
+        for s in sets:
+            print(ex_tr.skeleton(s))
+        return 0
+    problems = ex_tr.problems(args.lang, sets)
+    for p in problems:
+        print(p)
+    print(f"{len(problems)} problem(s) in the {args.lang} exercise texts of notebooks {', '.join(numbers)}")
+    return 1 if problems else 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="tools/translations.py", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -366,8 +385,12 @@ def main(argv=None) -> int:
     p.add_argument("lang")
     p.add_argument("notebook")
     p.add_argument("cell")
+    p = sub.add_parser("exercises")
+    p.add_argument("lang")
+    p.add_argument("notebook", nargs="?")
+    p.add_argument("--skeleton", action="store_true")
     args = parser.parse_args(argv)
-    return {"status": cmd_status, "todo": cmd_todo, "build": cmd_build, "check": cmd_check,
+    return {"exercises": cmd_exercises, "status": cmd_status, "todo": cmd_todo, "build": cmd_build, "check": cmd_check,
             "stamp": cmd_stamp, "glossary": cmd_glossary}[args.command](args)
 
 

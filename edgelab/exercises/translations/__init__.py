@@ -1,6 +1,6 @@
 """Exercise texts in other languages, each tied to the English it translates.
 
-``<lang>.toml`` in this folder holds, per exercise (``["02.1"]``), the translated
+``<lang>/nbNN.toml`` in this folder holds, per exercise of notebook NN (``["02.1"]``), the translated
 ``title``, ``hint``, ``explanation`` and ``messages`` (a table with the English keys), and
 for each text the first 12 hex digits of the SHA-256 of the English it was made from
 (``title_en``, ``hint_en``, ``explanation_en``, and ``[ "02.1".messages_en ]``)::
@@ -33,11 +33,36 @@ def sha(text: str) -> str:
 
 @functools.lru_cache(maxsize=None)
 def table(lang: str) -> dict:
-    path = FOLDER / f"{lang}.toml"
-    if not path.exists():
-        return {}
-    with path.open("rb") as f:
-        return tomllib.load(f)
+    """Every exercise translation of ``lang``: the tables of ``<lang>/*.toml`` together."""
+    found: dict = {}
+    for path in sorted((FOLDER / lang).glob("*.toml")):
+        with path.open("rb") as f:
+            found.update(tomllib.load(f))
+    return found
+
+
+def skeleton(exercise_set) -> str:
+    """A TOML file to translate: every text of the set's exercises in English, with the
+    hashes that tie a translation to it (``python tools/translations.py exercises LANG NN``)."""
+    def quoted(text: str) -> str:
+        text = textwrap.dedent(text).strip()
+        return '"""\n' + text.replace("\\", "\\\\").replace('"""', '\\"""') + '"""'
+
+    out = []
+    for ex in exercise_set:
+        cls = type(ex)
+        out.append(f'["{exercise_set.notebook}.{cls.number}"]')
+        for field in ("title", "hint", "explanation"):
+            out.append(f"{field} = {quoted(getattr(cls, field))}")
+            out.append(f'{field}_en = "{sha(getattr(cls, field))}"')
+        out.append(f'\n["{exercise_set.notebook}.{cls.number}".messages]')
+        for key, text in cls.messages.items():
+            out.append(f"{key} = {quoted(text)}")
+        out.append(f'\n["{exercise_set.notebook}.{cls.number}".messages_en]')
+        for key, text in cls.messages.items():
+            out.append(f'{key} = "{sha(text)}"')
+        out.append("")
+    return "\n".join(out)
 
 
 def lookup(lang: str, notebook: str, number: int, field: str, english: Any) -> Any:
