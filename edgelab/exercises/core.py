@@ -143,8 +143,8 @@ def language() -> str:
 
 
 _NOT_DONE = {
-    "en": "not done yet: replace ____ in `{name} = ____` with your answer, then run the cell again",
-    "ja": "まだ解答されていません: `{name} = ____` の ____ をあなたの解答に置き換えて、もう一度セルを実行してください",
+    "en": "replace ____ in `{name} = ____` with your answer, then run the cell again",
+    "ja": "`{name} = ____` の ____ をあなたの解答に置き換えて、もう一度セルを実行してください",
 }
 _RAISED = {
     "en": "checking `{name}` raised {error}: fix your code so that it runs, then check again",
@@ -152,9 +152,11 @@ _RAISED = {
 }
 _LABELS = {
     "en": {"passed": "Correct", "wrong": "Not yet", "not_done": "Not done yet",
-           "hint": "Hint", "solution": "Solution", "why": "Why"},
+           "hint": "Hint", "solution": "Solution", "why": "Why", "exercise": "Exercise {n}",
+           "mistakes": "Mistakes the check recognises", "stop": "."},
     "ja": {"passed": "正解", "wrong": "もう一歩", "not_done": "未解答",
-           "hint": "ヒント", "solution": "解答例", "why": "解説"},
+           "hint": "ヒント", "solution": "解答例", "why": "解説", "exercise": "演習 {n}",
+           "mistakes": "チェックが見分ける誤り", "stop": ""},
 }
 
 
@@ -263,20 +265,23 @@ class Exercise:
         """Check the learner's answers; print the verdict and record it."""
         result = self.evaluate(*args, **kwargs)
         label = _LABELS[language()][result.status]
-        print(f"Exercise {self.number} · {label}: {result.text}")
+        print(f"{self._name()} · {label}: {result.text}")
         if self._record:
             from edgelab.exercises import progress
 
             progress.note_check(result)
         return result
 
+    def _name(self) -> str:
+        return _LABELS[language()]["exercise"].format(n=self.number)
+
     def _show_hint(self) -> None:
         label = _LABELS[language()]["hint"]
-        print(f"Exercise {self.number} · {label}: {textwrap.dedent(type(self).text('hint')).strip()}")
+        print(f"{self._name()} · {label}: {textwrap.dedent(type(self).text('hint')).strip()}")
 
     def _show_solution(self) -> None:
         labels = _LABELS[language()]
-        print(f"Exercise {self.number} · {labels['solution']}:\n")
+        print(f"{self._name()} · {labels['solution']}:\n")
         print(textwrap.indent(type(self).code("solution"), "    "))
         print(f"{labels['why']}: {textwrap.dedent(type(self).text('explanation')).strip()}")
         if self._record:
@@ -417,15 +422,15 @@ def solutions_markdown(notebook: str | int, lang: str = DEFAULT_LANGUAGE,
     parts = []
     for ex in ex_set:
         cls = type(ex)
-        parts.append(f"{hashes} Exercise {cls.number}: {cls.text('title', lang)}\n")
-        parts.append(f"**{labels['hint']}.** {textwrap.dedent(cls.text('hint', lang)).strip()}\n")
-        parts.append(f"**{labels['solution']}.**\n\n```python\n{cls.code('solution')}```\n")
-        parts.append(f"**{labels['why']}.** {textwrap.dedent(cls.text('explanation', lang)).strip()}\n")
+        stop = labels["stop"]
+        parts.append(f"{hashes} {labels['exercise'].format(n=cls.number)}: {cls.text('title', lang)}\n")
+        parts.append(f"**{labels['hint']}{stop}** {textwrap.dedent(cls.text('hint', lang)).strip()}\n")
+        parts.append(f"**{labels['solution']}{stop}**\n\n```python\n{cls.code('solution')}```\n")
+        parts.append(f"**{labels['why']}{stop}** {textwrap.dedent(cls.text('explanation', lang)).strip()}\n")
         if cls.mistakes:
             messages = cls.text("messages", lang)
             lines = [f"- {m.what or m.says}: *{_template(messages[m.says])}*" for m in cls.mistakes]
-            title = "Mistakes the check recognises" if lang == "en" else "チェックが見分ける誤り"
-            parts.append(f"{title}:\n\n" + "\n".join(lines) + "\n")
+            parts.append(f"{labels['mistakes']}:\n\n" + "\n".join(lines) + "\n")
     return "\n".join(parts)
 
 

@@ -419,7 +419,7 @@ deeper["classifier + blocks 13-11"] = deeper["classifier + blocks 13-12"] + ["co
         for step, layers in deeper.items():
             if layers is ____ or layers is Ellipsis or (
                     isinstance(layers, (list, tuple)) and any(x is ____ for x in layers)):
-                raise ExerciseError(f"not done yet: replace ____ in deeper[{step!r}] with a list of "
+                raise ExerciseError(f"replace ____ in deeper[{step!r}] with a list of "
                                     "layer names, then run the cell again")
             if not isinstance(layers, (list, tuple)) or not all(isinstance(x, str) for x in layers):
                 return self.wrong("type")

@@ -38,7 +38,7 @@ def _names_blank(obj) -> bool:
 
 
 def _not_done(what: str) -> ExerciseError:
-    return ExerciseError(f"not done yet: replace ____ in {what} with your code, then run the "
+    return ExerciseError(f"replace ____ in {what} with your code, then run the "
                          "cell again")
 
 
@@ -184,7 +184,7 @@ class PngDigits(chainer.dataset.DatasetMixin):
         for i in (0, 7, len(reference) - 1):
             image, label = dataset[i]
             if image is ____:
-                raise ExerciseError("not done yet: replace ____ in `image = ____` with the decoded "
+                raise ExerciseError("replace ____ in `image = ____` with the decoded "
                                     "image, then run the cell again")
             image = np.asarray(image)
             want, want_label = reference[i]
@@ -369,7 +369,7 @@ class PerHeadBackward(Exercise):
         start = _run_updater(MultiHeadUpdater, 0)
         one = _run_updater(PerHeadUpdater, 1, frozen=("parity",))
         if _same(one, start, atol=0):
-            raise ExerciseError("not done yet: replace ____ in update_core with your code, then run "
+            raise ExerciseError("replace ____ in update_core with your code, then run "
                                 "the cell again")
         if any(np.isnan(v).any() for v in one.values()):
             return self.wrong("no_clear")
@@ -614,7 +614,7 @@ class SamplesOrBaseline(Exercise):
 
     def verify(self, variance, baseline_variance, samples_needed):
         if samples_needed is ____:
-            raise ExerciseError("not done yet: replace ____ in `samples_needed = ____` with your "
+            raise ExerciseError("replace ____ in `samples_needed = ____` with your "
                                 "answer, then run the cell again")
         if not isinstance(variance, dict) or sorted(variance) != [2, 8, 32, 128]:
             keys = sorted(variance) if isinstance(variance, dict) else type(variance).__name__

@@ -107,5 +107,7 @@ def problems(lang: str, exercise_sets) -> list[str]:
                     found.append(f"{key}.messages.{name}: not translated")
                 elif hashes.get(name) != sha(english):
                     found.append(f"{key}.messages.{name}: stale (the English changed)")
-    found += [f"{key}: no such exercise any more" for key in data if key not in seen]
+    checked = {s.notebook for s in exercise_sets}
+    found += [f"{key}: no such exercise any more" for key in data
+              if key not in seen and key.split(".")[0] in checked]
     return found
