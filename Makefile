@@ -52,11 +52,13 @@ test:
 # notebook 01 on two simulated replicas. A fixed order (-p no:randomly, also pyproject's
 # default): nbval must run each notebook's cells in order and the notebooks in curriculum
 # order (later ones load earlier models), and a CI failure should replay from the log alone.
+# The translated notebooks (notebooks/ja/) are not run: their code cells are the English
+# ones, cell by cell (tests/test_translations.py proves it), so nbval would run the same code twice.
 # Order independence is test-repeat's job.
 test-pinned: setup browser
 	@$(PY) tools/colab_replica.py versions --python $(PY)
 	rm -rf $(TEST_OUT)
-	$(HEADLESS) EDGELAB_PROFILE=quick EDGELAB_OUT=$(CURDIR)/$(TEST_OUT) $(PY) -m pytest tests notebooks \
+	$(HEADLESS) EDGELAB_PROFILE=quick EDGELAB_OUT=$(CURDIR)/$(TEST_OUT) $(PY) -m pytest tests notebooks --ignore=notebooks/ja \
 	  --nbval-lax --sanitize-with tests/nbval_sanitize.cfg -p no:randomly $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory test-replicas
 
@@ -106,7 +108,7 @@ test-colab: colab-setup
 	@if $(COLAB_VENV)/bin/python -c "import torch" 2>/dev/null; then :; else echo "$(NO_TORCH_REASON)"; fi
 	$(HEADLESS) PYDEVD_DISABLE_FILE_VALIDATION=1 EDGELAB_PROFILE=quick EDGELAB_OUT=$(CURDIR)/$(TEST_OUT)-colab \
 	  $(COLAB_VENV)/bin/python -m pytest \
-	  tests notebooks $(COLAB_DESELECT) \
+	  tests notebooks --ignore=notebooks/ja $(COLAB_DESELECT) \
 	  $$($(COLAB_VENV)/bin/python -c "import torch" 2>/dev/null || echo --ignore=notebooks/08_pytorch_to_edge.ipynb) \
 	  --nbval-lax --sanitize-with tests/nbval_sanitize.cfg -p no:randomly $(PYTEST_ARGS)
 

@@ -80,7 +80,11 @@ class FinerLayer(Exercise):
     messages = {
         "passed": "right: {side}x{side} cells on a {step}-pixel grid. Grace Hopper's 'mortarboard' "
                   "heat centre lies {fine:.1f} px above the 'bow tie' one here, {coarse:.1f} px at "
-                  "the last layer (4x4): the finer map separates the cap from the tie {better}",
+                  "the last layer (4x4): the finer map separates the cap from the tie better",
+        "passed_same": "right: {side}x{side} cells on a {step}-pixel grid. Grace Hopper's "
+                       "'mortarboard' heat centre lies {fine:.1f} px above the 'bow tie' one here, "
+                       "{coarse:.1f} px at the last layer (4x4): the finer map separates the cap "
+                       "from the tie no better",
         "last": "your GradCam reads {layer}, the last feature map (4x4) that section 2 used; "
                 "the exercise asks for the earlier conv_pw_11_relu",
         "prerelu": "your GradCam reads {layer}, the output of the convolution before its batch "
@@ -119,8 +123,8 @@ class FinerLayer(Exercise):
         coarse = {c: coarse_cam(hopper, names.index(c))[0] for c in maps}
         fine_gap = _centre_row(maps["bow tie"]) - _centre_row(maps["mortarboard"])
         coarse_gap = _centre_row(coarse["bow tie"]) - _centre_row(coarse["mortarboard"])
-        better = "better" if fine_gap > coarse_gap else "no better"
-        return self.passed(side=8, step=16, fine=fine_gap, coarse=coarse_gap, better=better)
+        key = "passed" if fine_gap > coarse_gap else "passed_same"
+        return self.passed(key, side=8, step=16, fine=fine_gap, coarse=coarse_gap)
 
 
 @functools.lru_cache(maxsize=1)

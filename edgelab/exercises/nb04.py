@@ -484,9 +484,9 @@ class Reinforce(Exercise):
     With `z` held constant, `rec` reaches only the decoder; the encoder gets its gradient
     from `rec.array * log_q`, whose derivative is the likelihood-ratio (REINFORCE) estimate
     `rec * grad log q(z)`, plus the KL term's exact gradient. The value of the surrogate
-    means nothing; only its gradient does. Holding `rec` constant matters twice: without it
-    the decoder would also receive `log_q * grad rec`, a gradient of nothing the model
-    optimises. To see the variance for yourself, train a copy of the VAE for an epoch with
+    means nothing; only its gradient does. Holding `rec` constant is what keeps this the
+    likelihood-ratio estimate: without it the decoder would also receive
+    `log_q * grad rec`, a gradient of nothing the model optimises. To see the variance for yourself, train a copy of the VAE for an epoch with
     this loss (a `StandardUpdater` with `loss_func=` a function that draws `eps` and calls
     it) and compare its validation ELBO with the reparameterized VAE's; subtracting a
     baseline from `rec.array` (the mean over the batch, say) is the variance fix of section 3."""
