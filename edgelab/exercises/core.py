@@ -204,6 +204,17 @@ class Exercise:
         return translations.lookup(lang, cls.notebook, cls.number, field, english)
 
     @classmethod
+    def mistake_words(cls, lang: str | None = None) -> list[str]:
+        """The mistakes the check recognises, in words, in ``lang``."""
+        from edgelab.exercises import translations
+
+        english = translations.mistake_words(cls)
+        lang = lang or language()
+        if lang == DEFAULT_LANGUAGE:
+            return english
+        return translations.lookup(lang, cls.notebook, cls.number, "mistakes", english)
+
+    @classmethod
     def code(cls, field: str) -> str:
         """``starter`` or ``solution`` as code: dedented, no blank first or last line."""
         return textwrap.dedent(getattr(cls, field)).strip("\n") + "\n"
@@ -407,7 +418,7 @@ def catalogue(lang: str | None = None) -> list[dict[str, Any]]:
             cls = type(ex)
             rows.append(dict(notebook=number, number=cls.number, title=cls.text("title", lang),
                              where=cls.where, minutes=cls.minutes,
-                             mistakes=[m.what or m.says for m in cls.mistakes]))
+                             mistakes=cls.mistake_words(lang)))
     return rows
 
 
@@ -429,7 +440,8 @@ def solutions_markdown(notebook: str | int, lang: str = DEFAULT_LANGUAGE,
         parts.append(f"**{labels['why']}{stop}** {textwrap.dedent(cls.text('explanation', lang)).strip()}\n")
         if cls.mistakes:
             messages = cls.text("messages", lang)
-            lines = [f"- {m.what or m.says}: *{_template(messages[m.says])}*" for m in cls.mistakes]
+            lines = [f"- {what}: *{_template(messages[m.says])}*"
+                     for m, what in zip(cls.mistakes, cls.mistake_words(lang))]
             parts.append(f"{labels['mistakes']}:\n\n" + "\n".join(lines) + "\n")
     return "\n".join(parts)
 

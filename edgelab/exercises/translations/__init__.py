@@ -55,6 +55,11 @@ def skeleton(exercise_set) -> str:
         for field in ("title", "hint", "explanation"):
             out.append(f"{field} = {quoted(getattr(cls, field))}")
             out.append(f'{field}_en = "{sha(getattr(cls, field))}"')
+        whats = mistake_words(cls)
+        if whats:
+            out.append("mistakes = [\n" + ",\n".join("  " + quoted(w).replace('"""\n', '"""', 1)
+                                                      for w in whats) + ",\n]")
+            out.append(f'mistakes_en = "{sha(chr(10).join(whats))}"')
         out.append(f'\n["{exercise_set.notebook}.{cls.number}".messages]')
         for key, text in cls.messages.items():
             out.append(f"{key} = {quoted(text)}")
@@ -69,6 +74,11 @@ def lookup(lang: str, notebook: str, number: int, field: str, english: Any) -> A
     """The ``lang`` text of ``field``, where it translates ``english`` as it is now; else
     ``english`` (per message key for ``messages``)."""
     entry = table(lang).get(f"{notebook}.{number}", {})
+    if field == "mistakes":      # a list: the mistakes in words, in the exercise's order
+        text = entry.get("mistakes")
+        if text and len(text) == len(english) and entry.get("mistakes_en") == sha("\n".join(english)):
+            return list(text)
+        return list(english)
     if field == "messages":
         done = dict(english)
         hashes = entry.get("messages_en", {})
@@ -80,6 +90,11 @@ def lookup(lang: str, notebook: str, number: int, field: str, english: Any) -> A
     if text and entry.get(f"{field}_en") == sha(english):
         return text
     return english
+
+
+def mistake_words(cls) -> list[str]:
+    """The mistakes an exercise's check recognises, in words (English)."""
+    return [m.what or m.says for m in cls.mistakes]
 
 
 def problems(lang: str, exercise_sets) -> list[str]:
@@ -101,6 +116,11 @@ def problems(lang: str, exercise_sets) -> list[str]:
                     found.append(f"{key}.{field}: not translated")
                 elif entry.get(f"{field}_en") != sha(getattr(cls, field)):
                     found.append(f"{key}.{field}: stale (the English changed)")
+            whats = mistake_words(cls)
+            if whats and "mistakes" not in entry:
+                found.append(f"{key}.mistakes: not translated")
+            elif whats and entry.get("mistakes_en") != sha("\n".join(whats)):
+                found.append(f"{key}.mistakes: stale (the English changed)")
             hashes = entry.get("messages_en", {})
             for name, english in cls.messages.items():
                 if name not in entry.get("messages", {}):
