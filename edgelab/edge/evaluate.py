@@ -9,11 +9,18 @@ What a deployment decision needs, measured the same way for every variant:
 * **latency**: the median of N single-image ``invoke()`` calls after a warm-up, with its
   spread (the interquartile range, the middle half of the calls), on **one thread** unless
   asked otherwise: one thread is what a phone's background task or a micro-controller
-  gets, and it keeps the other processes of a shared machine from setting the pace. The
-  models being compared take turns call by call, so they see the same machine load; the
-  median ignores the occasional slow call caused by other processes. What such a number
-  can tell: how variants of one model compare *on this CPU*. What it cannot: the latency
-  on a phone, whose CPU, cache and delegate (GPU, NPU) differ.
+  gets, and it keeps the other processes of a shared machine from setting the pace. Each
+  model is timed **alone** (:func:`latency_alone`): its own warm-up, then all its calls in
+  a row, as LiteRT's ``benchmark_model`` does and as an app runs one model. Timing models
+  in turns, call by call (:func:`interleaved_latency`), exposes them to the same machine
+  load, but each call then starts with caches that the other models just filled: a model
+  whose weights fit in the cache when it runs alone (the 12.8 MB float32 MNIST CNN here)
+  pays for reloading them on every call. Notebook 07 shows both. What such a number can
+  tell: how variants of one model compare *on this CPU*. What it cannot: the latency on a
+  phone, whose CPU, cache and delegate (GPU, NPU) differ.
+* **paired comparisons**: two models scored on the *same* images differ only on the
+  images where one is right and the other wrong; :func:`paired_comparison` counts those
+  and gives the difference with its standard error and McNemar's exact test.
 
 The interpreter is LiteRT's (``ai_edge_litert``, the successor of ``tf.lite``); if that
 package is missing, ``tf.lite.Interpreter`` is used (it prints a deprecation warning on
@@ -213,7 +220,26 @@ class TFLiteRunner:
 
     def latency(self, image: np.ndarray, runs: int, warmup: int = WARMUP_RUNS) -> Latency:
         """Median and interquartile range of one ``invoke()`` on one image."""
-        return interleaved_latency([self], [image], runs, warmup)[0]
+        return latency_alone([self], [image], runs, warmup)[0]
+
+    def batch_latency(self, images: np.ndarray, runs: int, warmup: int = WARMUP_RUNS) -> Latency:
+        """Median and interquartile range of one ``invoke()`` on a whole batch of images
+        (the batch dimension resized to ``len(images)``); divide by the batch size for the
+        time per image. Raises ``ValueError`` for a model whose batch size is fixed."""
+        x = self.quantize_input(np.asarray(images))
+        try:
+            it = self._batched_interpreter(len(x))
+            it.set_tensor(self.input["index"], x)
+        except (RuntimeError, ValueError) as err:
+            raise ValueError(f"{self.name}: the batch size cannot change ({err})") from None
+        for _ in range(warmup):
+            it.invoke()
+        seconds = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            it.invoke()
+            seconds.append(time.perf_counter() - t0)
+        return Latency.of(seconds)
 
 
 def interleaved_latency_ms(runners: Sequence[TFLiteRunner], images: Sequence[np.ndarray],
@@ -222,12 +248,33 @@ def interleaved_latency_ms(runners: Sequence[TFLiteRunner], images: Sequence[np.
     return [t.median_ms for t in interleaved_latency(runners, images, runs, warmup)]
 
 
+def latency_alone(runners: Sequence[TFLiteRunner], images: Sequence[np.ndarray],
+                  runs: int, warmup: int = WARMUP_RUNS) -> list[Latency]:
+    """Single-image latency of several models, each timed **alone**: its warm-up calls, then
+    its ``runs`` timed calls in a row, then the next model. This is how an app runs one
+    model, and how LiteRT's ``benchmark_model`` times it; the caches hold that model's
+    weights and nothing else. (On a shared machine, compare it with
+    :func:`interleaved_latency` and repeat it, :func:`latency_rounds`, to see how much the
+    load moved between models.)"""
+    if runs < 1:
+        raise ValueError(f"runs must be >= 1, got {runs}")
+    if len(runners) != len(images):
+        raise ValueError(f"{len(runners)} models but {len(images)} images")
+    found = []
+    for runner, image in zip(runners, images):
+        runner.prepare_timing(image, warmup)
+        found.append(Latency.of([runner.time_invoke() for _ in range(runs)]))
+    return found
+
+
 def interleaved_latency(runners: Sequence[TFLiteRunner], images: Sequence[np.ndarray],
                         runs: int, warmup: int = WARMUP_RUNS) -> list[Latency]:
     """Single-image latency of several models, timed in turns: call 1 of every model, then
     call 2 of every model, and so on. On a shared machine the load changes over seconds;
-    taking turns exposes all models to the same conditions, so their *ratios* stay
-    meaningful even when the absolute times drift."""
+    taking turns exposes all models to the same load. But every call then starts with the
+    caches the other models filled: a model whose weights would stay in the cache alone
+    reloads them on each call, so turn-taking penalises the large models. Use it as the
+    contrast to :func:`latency_alone`, not instead of it."""
     if runs < 1:
         raise ValueError(f"runs must be >= 1, got {runs}")
     if len(runners) != len(images):
@@ -248,29 +295,107 @@ def accuracy(runner: TFLiteRunner, images: np.ndarray, labels: np.ndarray) -> fl
     return float(np.mean(runner.predict(images).argmax(axis=-1) == np.asarray(labels)))
 
 
+@dataclass(frozen=True)
+class Paired:
+    """Two models scored on the same ``n`` images (see :func:`paired_comparison`)."""
+
+    n: int
+    a_right: int
+    b_right: int
+    only_a: int            # images model a got right and model b got wrong
+    only_b: int            # ... and the other way round
+    difference: float      # accuracy(b) - accuracy(a)
+    se: float              # standard error of that difference, from the paired images
+    p_value: float         # McNemar's exact test: how often chance alone splits the
+                           # only_a + only_b disagreements at least this unevenly
+
+    @property
+    def discordant(self) -> int:
+        return self.only_a + self.only_b
+
+    def describe(self, a: str = "a", b: str = "b") -> str:
+        return (f"{b} - {a}: {100 * self.difference:+.2f} points (SE {100 * self.se:.2f}) on "
+                f"{self.n} images; they disagree on {self.discordant} "
+                f"({self.only_a} only {a} got right, {self.only_b} only {b}); "
+                f"McNemar p = {self.p_value:.2f}")
+
+
+def paired_comparison(a_correct: np.ndarray, b_correct: np.ndarray) -> Paired:
+    """Compare two models on the **same** images from their per-image results (bool
+    arrays, e.g. :func:`correct`).
+
+    Images both models get right, or both get wrong, say nothing about which is better;
+    only the disagreements do. The difference of the accuracies is ``(only_b - only_a) / n``
+    and its standard error comes from the per-image differences (each -1, 0 or +1), which
+    is much smaller than the standard error of either accuracy alone when the two models
+    agree on most images. McNemar's exact test asks how likely a split of the
+    disagreements at least this uneven is if neither model were better (a fair coin per
+    disagreement). A difference within about two standard errors, or a large p, is not
+    told apart from chance on these images."""
+    from math import comb, sqrt
+
+    a = np.asarray(a_correct, bool).ravel()
+    b = np.asarray(b_correct, bool).ravel()
+    if a.shape != b.shape or not len(a):
+        raise ValueError(f"need two per-image results of the same non-zero length, got "
+                         f"{a.shape} and {b.shape}")
+    n = len(a)
+    only_a, only_b = int(np.sum(a & ~b)), int(np.sum(b & ~a))
+    diff = (only_b - only_a) / n
+    var = max((only_a + only_b) / n - diff ** 2, 0.0)
+    se = sqrt(var / n)
+    k, m = min(only_a, only_b), only_a + only_b
+    p = 1.0 if m == 0 else min(1.0, 2 * sum(comb(m, i) for i in range(k + 1)) / 2 ** m)
+    return Paired(n, int(a.sum()), int(b.sum()), only_a, only_b, float(diff), float(se),
+                  float(p))
+
+
 def file_kb(path: str | os.PathLike) -> float:
     return Path(path).stat().st_size / 1024
 
 
+TIMINGS = {"alone": latency_alone, "turns": interleaved_latency}
+
+
+def _timing(timing: str):
+    if timing not in TIMINGS:
+        raise ValueError(f"timing must be one of {', '.join(TIMINGS)}, got {timing!r}")
+    return TIMINGS[timing]
+
+
+def correct(runner: TFLiteRunner, images: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Per image: whether the model's top-1 class is the label (a bool array), the input
+    of :func:`paired_comparison`."""
+    if len(images) != len(labels):
+        raise ValueError(f"{len(images)} images but {len(labels)} labels")
+    return runner.predict(images).argmax(axis=-1) == np.asarray(labels)
+
+
 def compare(models: Mapping[str, str | os.PathLike], images: np.ndarray, labels: np.ndarray,
-            *, runs: int, num_threads: int = TIMING_THREADS, progress: bool = True):
+            *, runs: int, num_threads: int = TIMING_THREADS, progress: bool = True,
+            timing: str = "alone"):
     """Accuracy, size and latency of several .tflite files (``name -> path``) on the same
     images, in one pandas DataFrame indexed by name. Columns: ``size_kb``, ``accuracy``,
     ``latency_ms`` (median) with ``latency_q1_ms``/``latency_q3_ms`` (its interquartile
-    range), ``input``, ``output`` (dtypes), plus ratios to the first row."""
+    range), ``input``, ``output`` (dtypes), plus ratios to the first row. ``timing``:
+    ``"alone"`` (each model timed on its own, the default) or ``"turns"`` (call by call in
+    turns). The per-image results are kept in ``table.attrs["correct"]`` (name -> bool
+    array) for :func:`paired_comparison`."""
     import pandas as pd
 
     from edgelab.core.progress import bar
 
-    rows, runners = [], []
+    rows, runners, per_image = [], [], {}
     for name, path in bar(list(models.items()), desc="evaluating", disable=not progress,
                           leave=False):
         runner = TFLiteRunner(path, num_threads)
         runners.append(runner)
+        right = correct(runner, images, labels)
+        per_image[name] = right
         rows.append({"variant": name, "size_kb": file_kb(path),
-                     "accuracy": accuracy(runner, images, labels),
+                     "accuracy": float(np.mean(right)),
                      "input": str(runner.input_dtype), "output": str(runner.output_dtype)})
-    latencies = interleaved_latency(runners, [images[0]] * len(runners), runs)
+    latencies = _timing(timing)(runners, [images[0]] * len(runners), runs)
     for row, t in zip(rows, latencies):
         row.update(latency_ms=t.median_ms, latency_q1_ms=t.q1_ms, latency_q3_ms=t.q3_ms)
     table = pd.DataFrame(rows).set_index("variant")
@@ -279,6 +404,8 @@ def compare(models: Mapping[str, str | os.PathLike], images: np.ndarray, labels:
     base = table.iloc[0]
     table["size_ratio"] = table["size_kb"] / base["size_kb"]
     table["latency_ratio"] = table["latency_ms"] / base["latency_ms"]
+    table.attrs["correct"] = per_image
+    table.attrs["timing"] = timing
     return table
 
 
@@ -304,8 +431,9 @@ def plot_comparison(table, title: str = ""):
             ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), fmt.format(v),
                     ha="center", va="bottom", fontsize=8)
         if col == "accuracy":
-            low = max(0.0, values.min() - 0.05)
-            ax.set_ylim(low, min(1.0, values.max() + 0.02) if values.max() < 0.99 else 1.0)
+            # From zero, like the other panels: a bar's height is its value, so a two-image
+            # difference looks as small as it is (the paired comparison says if it is real).
+            ax.set_ylim(0, 1.08)
         else:
             top = values.max() if spread is None else (values + spread[1]).max()
             ax.set_ylim(0, top * 1.15)
@@ -318,7 +446,8 @@ def plot_comparison(table, title: str = ""):
 def latency_table(models: Mapping[str, str | os.PathLike], images: Mapping[str, np.ndarray] |
                   None = None, *, runs: int, num_threads: int = TIMING_THREADS
                   ) -> dict[str, Latency]:
-    """:class:`Latency` of models without labelled data (e.g. third-party classifiers);
+    """:class:`Latency` of models without labelled data (e.g. third-party classifiers),
+    each timed alone;
     ``images``: name -> one input image (zeros of the input shape if absent)."""
     runners, inputs = [], []
     for name, path in models.items():
@@ -328,24 +457,32 @@ def latency_table(models: Mapping[str, str | os.PathLike], images: Mapping[str, 
             image = np.zeros(runner.input_shape[1:], runner.input_dtype)
         runners.append(runner)
         inputs.append(image)
-    return dict(zip(models, interleaved_latency(runners, inputs, runs)))
+    return dict(zip(models, latency_alone(runners, inputs, runs)))
 
 
 def latency_rounds(models: Mapping[str, str | os.PathLike], image: np.ndarray, *, runs: int,
-                   rounds: int, num_threads: int = TIMING_THREADS):
-    """The median latency of each model in ``rounds`` separate interleaved measurements of
-    ``runs`` calls each (same interpreters, same ``image``): a pandas DataFrame, one row
-    per round, one column per model, in milliseconds. How much a ratio between two
-    columns moves from row to row is how far a single measurement can be trusted."""
+                   rounds: int, num_threads: int = TIMING_THREADS, timing: str = "alone"):
+    """The median latency of each model in ``rounds`` separate measurements of ``runs``
+    calls each (same interpreters, same ``image``; ``timing`` as in :func:`compare`; timed
+    alone, the models go in a rotated order each round, so none is always first): a pandas
+    DataFrame, one row per round, one column per model, in milliseconds. How much a ratio
+    between two columns moves from row to row is how far a single measurement can be
+    trusted."""
     import pandas as pd
 
     if rounds < 1:
         raise ValueError(f"rounds must be >= 1, got {rounds}")
-    runners = [TFLiteRunner(path, num_threads) for path in models.values()]
+    measure = _timing(timing)
+    names = list(models)
+    runners = [TFLiteRunner(models[n], num_threads) for n in names]
     rows = []
-    for _ in range(rounds):
-        found = interleaved_latency(runners, [image] * len(runners), runs)
-        rows.append({name: t.median_ms for name, t in zip(models, found)})
+    for r in range(rounds):
+        order = list(range(len(names)))
+        if timing == "alone":
+            order = order[r % len(order):] + order[:r % len(order)]
+        found = measure([runners[k] for k in order], [image] * len(order), runs)
+        by_name = {names[k]: t.median_ms for k, t in zip(order, found)}
+        rows.append({n: by_name[n] for n in names})
     table = pd.DataFrame(rows, index=pd.RangeIndex(1, rounds + 1, name="round"))
     return table
 
