@@ -85,18 +85,28 @@ def interpreter_class():
         return tf.lite.Interpreter, "tf.lite"
 
 
-def load_interpreter(model: str | os.PathLike | bytes, num_threads: int | None = None):
-    """An interpreter for a .tflite path or bytes (tensors not yet allocated)."""
+def load_interpreter(model: str | os.PathLike | bytes, num_threads: int | None = None,
+                     delegates: bool = True):
+    """An interpreter for a .tflite path or bytes (tensors not yet allocated).
+
+    ``delegates=False`` runs LiteRT's built-in kernels only, without the XNNPACK delegate
+    it applies by default on a CPU (``OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES``):
+    slower, but it accepts files XNNPACK refuses (the sparse encoding of notebook 07)."""
     cls, _ = interpreter_class()
     threads = num_threads or default_threads()
+    extra = {}
+    if not delegates:
+        module = __import__(cls.__module__, fromlist=["OpResolverType"])
+        extra["experimental_op_resolver_type"] = \
+            module.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
     # The C++ runtime announces its XNNPACK delegate on stderr; keep that out of cells.
     with native_output_silenced():
         if isinstance(model, (bytes, bytearray)):
-            return cls(model_content=bytes(model), num_threads=threads)
+            return cls(model_content=bytes(model), num_threads=threads, **extra)
         path = Path(model)
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such .tflite file.")
-        return cls(model_path=str(path), num_threads=threads)
+        return cls(model_path=str(path), num_threads=threads, **extra)
 
 
 class TFLiteRunner:
@@ -104,16 +114,18 @@ class TFLiteRunner:
 
     ``num_threads``: interpreter threads (default :func:`default_threads`);
     ``batch_size``: images per ``invoke()`` in :meth:`predict` (the batch dimension is
-    resized when the model allows it, else images go one at a time).
+    resized when the model allows it, else images go one at a time); ``delegates``: see
+    :func:`load_interpreter`.
     """
 
     def __init__(self, model: str | os.PathLike | bytes, num_threads: int | None = None,
-                 batch_size: int = PREDICT_BATCH):
+                 batch_size: int = PREDICT_BATCH, delegates: bool = True):
         self.model = model
         self.num_threads = num_threads or default_threads()
         self.batch_size = batch_size
+        self.delegates = delegates
         self.backend = interpreter_class()[1]
-        self._single = load_interpreter(model, self.num_threads)
+        self._single = load_interpreter(model, self.num_threads, delegates)
         with native_output_silenced():   # the XNNPACK "INFO: Created ..." line comes here
             self._single.allocate_tensors()
         inputs = self._single.get_input_details()
@@ -170,7 +182,7 @@ class TFLiteRunner:
 
     def _batched_interpreter(self, n: int):
         if self._batched is None or self._batched_size != n:
-            it = load_interpreter(self.model, self.num_threads)
+            it = load_interpreter(self.model, self.num_threads, self.delegates)
             it.resize_tensor_input(self.input["index"], [n, *self.input_shape[1:]], strict=False)
             with native_output_silenced():
                 it.allocate_tensors()
@@ -357,6 +369,20 @@ def file_kb(path: str | os.PathLike) -> float:
 TIMINGS = {"alone": latency_alone, "turns": interleaved_latency}
 
 
+class PerImage(dict):
+    """name -> per-image bool array, kept in a table's ``attrs``; pandas compares attrs with
+    ``==`` when it carries them through an operation, which arrays cannot answer."""
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, dict) and self.keys() == other.keys() and all(
+            np.array_equal(self[k], other[k]) for k in self)
+
+    def __ne__(self, other) -> bool:
+        return not self == other
+
+    __hash__ = None
+
+
 def _timing(timing: str):
     if timing not in TIMINGS:
         raise ValueError(f"timing must be one of {', '.join(TIMINGS)}, got {timing!r}")
@@ -385,7 +411,7 @@ def compare(models: Mapping[str, str | os.PathLike], images: np.ndarray, labels:
 
     from edgelab.core.progress import bar
 
-    rows, runners, per_image = [], [], {}
+    rows, runners, per_image = [], [], PerImage()
     for name, path in bar(list(models.items()), desc="evaluating", disable=not progress,
                           leave=False):
         runner = TFLiteRunner(path, num_threads)

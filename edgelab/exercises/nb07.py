@@ -58,18 +58,17 @@ class FullIntegerUint8(Exercise):
     `tf.uint8`. Feed the calibration images exactly as the model takes them (float32 in [0, 1]).
     """
     solution = '''
-    converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model_dir))
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-
-    def representative_dataset():
+    def calibration_images():        # the representative dataset: one input list per step
         for image in calibration[:100]:
             yield [image[None]]          # one float32 image in [0, 1], with its batch axis
 
-    converter.representative_dataset = representative_dataset
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model_dir))
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = calibration_images
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]   # integer kernels only
     converter.inference_input_type = tf.uint8
     converter.inference_output_type = tf.uint8
-    with convert.native_output_silenced():   # the converter's C++ prints, kept out of the cell
+    with convert.native_output_silenced():   # keeps the converter's C++ prints out of the cell
         uint8_model = converter.convert()
     '''
     explanation = """

@@ -62,10 +62,11 @@ def to_onnx(model, path: str | os.PathLike, image_size: int, *,
     return path
 
 
-def to_litert(model, path: str | os.PathLike, image_size: int, *, channel_last: bool = True
-              ) -> Path:
+def to_litert(model, path: str | os.PathLike, image_size: int, *, channel_last: bool = True,
+              outputs=()) -> Path:
     """Convert ``model`` straight to a .tflite with litert-torch, atomically; with
-    ``channel_last`` the input is NHWC ``[1, S, S, 3]`` (``to_channel_last_io``)."""
+    ``channel_last`` the input is NHWC ``[1, S, S, 3]`` (``to_channel_last_io``), and so are
+    the outputs whose indices ``outputs`` names (e.g. ``(0,)`` for the mask)."""
     import torch
 
     from edgelab.core.atomic import atomic_path
@@ -78,9 +79,12 @@ def to_litert(model, path: str | os.PathLike, image_size: int, *, channel_last: 
         import litert_torch
 
         if channel_last:
-            wrapped = litert_torch.to_channel_last_io(model, args=[0]).eval()
+            wrapped = litert_torch.to_channel_last_io(model, args=[0],
+                                                      outputs=list(outputs)).eval()
             example = torch.zeros(1, image_size, image_size, 3)
         else:
+            if outputs:
+                raise ValueError("outputs= needs channel_last=True (to_channel_last_io)")
             wrapped, example = model, torch.zeros(1, 3, image_size, image_size)
         edge_model = litert_torch.convert(wrapped, (example,))
     path = Path(path)
