@@ -136,6 +136,7 @@ class TFLiteRunner:
         self.input, self.output = inputs[0], outputs[0]
         self._batched = None
         self._batched_size = 0
+        self._timed = self._single
 
     @property
     def name(self) -> str:
@@ -212,18 +213,29 @@ class TFLiteRunner:
         return self.dequantize_output(np.concatenate(outs))
 
     def prepare_timing(self, image: np.ndarray, warmup: int = WARMUP_RUNS) -> None:
-        """Load one image into the single-image interpreter and run ``warmup`` calls."""
+        """Load one image (or a batch: ``[n, ...]`` with n > 1, for a model whose batch
+        dimension can change) into an interpreter and run ``warmup`` calls; the following
+        :meth:`time_invoke` calls time that interpreter."""
         x = np.asarray(image)
         if x.ndim == len(self.input_shape) - 1:   # one image without the batch axis
             x = x[None]
-        self._single.set_tensor(self.input["index"], self.quantize_input(x)[:1])
+        x = self.quantize_input(x)
+        if len(x) > 1:
+            try:
+                self._timed = self._batched_interpreter(len(x))
+                self._timed.set_tensor(self.input["index"], x)
+            except (RuntimeError, ValueError) as err:
+                raise ValueError(f"{self.name}: the batch size cannot change ({err})") from None
+        else:
+            self._timed = self._single
+            self._timed.set_tensor(self.input["index"], x[:1])
         for _ in range(warmup):
-            self._single.invoke()
+            self._timed.invoke()
 
     def time_invoke(self) -> float:
-        """Seconds of one ``invoke()`` on the image set by :meth:`prepare_timing`."""
+        """Seconds of one ``invoke()`` on the input set by :meth:`prepare_timing`."""
         t0 = time.perf_counter()
-        self._single.invoke()
+        self._timed.invoke()
         return time.perf_counter() - t0
 
     def latency_ms(self, image: np.ndarray, runs: int, warmup: int = WARMUP_RUNS) -> float:
@@ -231,27 +243,9 @@ class TFLiteRunner:
         return self.latency(image, runs, warmup).median_ms
 
     def latency(self, image: np.ndarray, runs: int, warmup: int = WARMUP_RUNS) -> Latency:
-        """Median and interquartile range of one ``invoke()`` on one image."""
+        """Median and interquartile range of one ``invoke()`` on one image (or on a batch
+        ``[n, ...]``: divide by n for the time per image)."""
         return latency_alone([self], [image], runs, warmup)[0]
-
-    def batch_latency(self, images: np.ndarray, runs: int, warmup: int = WARMUP_RUNS) -> Latency:
-        """Median and interquartile range of one ``invoke()`` on a whole batch of images
-        (the batch dimension resized to ``len(images)``); divide by the batch size for the
-        time per image. Raises ``ValueError`` for a model whose batch size is fixed."""
-        x = self.quantize_input(np.asarray(images))
-        try:
-            it = self._batched_interpreter(len(x))
-            it.set_tensor(self.input["index"], x)
-        except (RuntimeError, ValueError) as err:
-            raise ValueError(f"{self.name}: the batch size cannot change ({err})") from None
-        for _ in range(warmup):
-            it.invoke()
-        seconds = []
-        for _ in range(runs):
-            t0 = time.perf_counter()
-            it.invoke()
-            seconds.append(time.perf_counter() - t0)
-        return Latency.of(seconds)
 
 
 def interleaved_latency_ms(runners: Sequence[TFLiteRunner], images: Sequence[np.ndarray],
@@ -260,23 +254,35 @@ def interleaved_latency_ms(runners: Sequence[TFLiteRunner], images: Sequence[np.
     return [t.median_ms for t in interleaved_latency(runners, images, runs, warmup)]
 
 
+TIMING_BLOCKS = 4     # latency_alone splits each model's calls into this many blocks
+
+
 def latency_alone(runners: Sequence[TFLiteRunner], images: Sequence[np.ndarray],
-                  runs: int, warmup: int = WARMUP_RUNS) -> list[Latency]:
-    """Single-image latency of several models, each timed **alone**: its warm-up calls, then
-    its ``runs`` timed calls in a row, then the next model. This is how an app runs one
-    model, and how LiteRT's ``benchmark_model`` times it; the caches hold that model's
-    weights and nothing else. (On a shared machine, compare it with
-    :func:`interleaved_latency` and repeat it, :func:`latency_rounds`, to see how much the
-    load moved between models.)"""
+                  runs: int, warmup: int = WARMUP_RUNS, blocks: int = TIMING_BLOCKS
+                  ) -> list[Latency]:
+    """Latency of several models, each timed **alone**: its warm-up calls, then its timed
+    calls one after the other, so the caches hold that model's weights and nothing else.
+    This is how an app runs one model and how LiteRT's ``benchmark_model`` times it.
+
+    On a shared machine the load changes over seconds. So the ``runs`` calls of each model
+    are split into ``blocks`` blocks, and the models take turns block by block (model A's
+    warm-up and calls, then model B's, ..., then A's second block, in a rotated order): a
+    busy moment then lands on part of every model's calls rather than on all of one
+    model's, and the median and quartiles come from all its calls. ``images[k]`` is one
+    image for model k, or a batch ``[n, ...]`` (time per call; divide by n)."""
     if runs < 1:
         raise ValueError(f"runs must be >= 1, got {runs}")
     if len(runners) != len(images):
         raise ValueError(f"{len(runners)} models but {len(images)} images")
-    found = []
-    for runner, image in zip(runners, images):
-        runner.prepare_timing(image, warmup)
-        found.append(Latency.of([runner.time_invoke() for _ in range(runs)]))
-    return found
+    blocks = max(1, min(blocks, runs))
+    sizes = [runs // blocks + (1 if b < runs % blocks else 0) for b in range(blocks)]
+    seconds: list[list[float]] = [[] for _ in runners]
+    order = list(range(len(runners)))
+    for b, size in enumerate(sizes):
+        for k in order[b % len(order):] + order[:b % len(order)]:
+            runners[k].prepare_timing(images[k], warmup)
+            seconds[k].extend(runners[k].time_invoke() for _ in range(size))
+    return [Latency.of(t) for t in seconds]
 
 
 def interleaved_latency(runners: Sequence[TFLiteRunner], images: Sequence[np.ndarray],

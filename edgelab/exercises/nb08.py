@@ -434,11 +434,11 @@ class CalibrationImages(Exercise):
 
     number = 5
     title = "Choose the calibration images"
-    answers = ("calibration",)
+    answers = ("calibration_photos",)
     where = "class"
     minutes = 5
     starter = '''
-    calibration = ____   # 100 photos to calibrate the int8 conversion on, as the ONNX model takes its input
+    calibration_photos = ____   # 100 photos to calibrate the int8 conversion on, as the ONNX model takes its input
     '''
     hint = """
     Calibration records the range of every activation on typical inputs, so it needs real
@@ -449,7 +449,7 @@ class CalibrationImages(Exercise):
     """
     solution = '''
     picks = np.random.default_rng(0).permutation(len(train))[:100]   # a random 100: all classes
-    calibration = train.images[picks]
+    calibration_photos = train.images[picks]
     '''
     explanation = """
     The converter runs these images through the float model and sets every activation's
@@ -457,39 +457,39 @@ class CalibrationImages(Exercise):
     give ranges the deployed model never meets (and onnx_convert.convert refuses a shape
     that does not fit the input), and calibrating on the test photos lets the test set
     shape the model it is supposed to judge. Then convert with
-    `onnx_convert.convert(onnx_path, path, int8=True, calibration=calibration)` and
+    `onnx_convert.convert(onnx_path, path, int8=True, calibration=calibration_photos)` and
     compare with section 8's file; try uniform noise as calibration too and see what the
     paired comparison says.
     """
     messages = {
         "passed": "right: {n} training photos, float32 NCHW {shape}, values {lo:.2f} to {hi:.2f}",
-        "nhwc": "calibration has shape {shape}: NHWC. The ONNX model takes NCHW [N, 3, H, W] "
+        "nhwc": "calibration_photos has shape {shape}: NHWC. The ONNX model takes NCHW [N, 3, H, W] "
                 "(onnx_convert moves them to NHWC for onnx2tf itself)",
-        "dtype": "calibration is {dtype} with values up to {hi:.0f}; the model takes float32 "
+        "dtype": "calibration_photos is {dtype} with values up to {hi:.0f}; the model takes float32 "
                  "pixels in [0, 1], like train.images",
         "test": "{count} of your calibration photos are test photos: the test split is kept "
                 "for the final measurement. Take them from train.images",
-        "shape": "calibration has shape {shape}; give a batch of NCHW images [N, 3, S, S]",
+        "shape": "calibration_photos has shape {shape}; give a batch of NCHW images [N, 3, S, S]",
         "few": "{n} photos are too few to see the activations' ranges; take about 100",
         "sorted": "your photos cover only {classes} of the 17 classes: the first photos of a "
                   "split are sorted by class. Take a random subset",
     }
     mistakes = [
         Mistake('''
-calibration = test.images[:100]
+calibration_photos = test.images[:100]
 ''', "test", "the test photos, also used to judge the model"),
         Mistake('''
-calibration = data.to_nhwc(train.images[:100])
+calibration_photos = data.to_nhwc(train.images[:100])
 ''', "nhwc", "NHWC images, as the converted file takes them"),
         Mistake('''
-calibration = (train.images[:100] * 255).astype(np.uint8)
+calibration_photos = (train.images[:100] * 255).astype(np.uint8)
 ''', "dtype", "uint8 pixels 0..255"),
     ]
 
-    def verify(self, calibration):
+    def verify(self, calibration_photos):
         from edgelab.pytorch import data
 
-        x = np.asarray(calibration)
+        x = np.asarray(calibration_photos)
         if x.ndim != 4:
             return self.wrong("shape", shape=list(x.shape))
         if x.shape[1] != 3 and x.shape[3] == 3:
