@@ -29,9 +29,13 @@ from edgelab.core.quiet import native_silenced
 @contextlib.contextmanager
 def native_output_silenced() -> Iterator[None]:
     """File descriptors 1 and 2 and Python's streams to /dev/null (the converters' C++ and
-    progress prints), warnings and library loggers quiet, for the duration."""
+    progress prints), warnings and library loggers quiet, for the duration; litert-torch's
+    progress display off (``LITERT_TORCH_SHOW_PROGRESS=n``, left set)."""
     loggers = [logging.getLogger(n) for n in ("", "torchao", "torch", "litert_torch", "absl")]
     levels = [lg.level for lg in loggers]
+    # litert-torch draws its progress with `rich`, which in a notebook goes to display
+    # outputs rather than to stdout; its own switch turns that off.
+    os.environ["LITERT_TORCH_SHOW_PROGRESS"] = "n"
     try:
         for lg in loggers:
             lg.setLevel(logging.CRITICAL)
@@ -72,9 +76,6 @@ def to_litert(model, path: str | os.PathLike, image_size: int, *, channel_last: 
     from edgelab.core.atomic import atomic_path
 
     model.eval()
-    # litert-torch prints its progress with `rich`, which in a notebook goes to display
-    # outputs rather than to stdout; its own switch turns that off.
-    os.environ["LITERT_TORCH_SHOW_PROGRESS"] = "n"
     with native_output_silenced():
         import litert_torch
 
