@@ -289,7 +289,7 @@ with warnings.catch_warnings():
                 masks.append(list(sess.run(None, {name: x})[0].shape))
             except Exception as err:  # noqa: BLE001 - onnxruntime's own error, one line
                 text = str(err).strip().splitlines()[0]
-                return self.wrong("fixed_head", inp=inp, b=size, error=text[-90:])
+                return self.wrong("fixed_head", inp=inp, b=size, error=text[-90:].strip())
         return self.passed(inp=inp, a=a, b=b, ma=masks[0], mb=masks[1])
 
 
@@ -346,8 +346,8 @@ class FeedTheInt8File(Exercise):
                            "adds it, q = round(x / scale) + zero_point",
         "wrapped": "values near 1.0 came out negative: x / scale + zero_point reaches 127.5 "
                    "and more, which wraps around in int8 unless you clip to [-128, 127] first",
-        "truncated": "{count} values are one step low: astype(np.int8) truncates towards zero; "
-                     "np.round first",
+        "truncated": "{count} values are one step off: astype(np.int8) truncates towards zero "
+                     "instead of rounding to the nearest level; np.round first",
         "scale": "your integers do not use the input's scale ({scale:.6g}): q = round(x / scale "
                  "+ zero_point)",
         "off": "your integers differ from round(x / scale + zero_point) in NHWC by up to {err} "
