@@ -116,6 +116,11 @@ def test_compare_table_and_ratios(setup):
     assert abs(r["accuracy_drop"]) <= 0.03
     fig = evaluate.plot_comparison(table, "small")
     assert len(fig.axes) == 3
+    assert fig.axes[1].get_ylim()[0] == 0                     # accuracy bars start at zero
+    right = table.attrs["correct"]
+    assert list(right) == list(convert.VARIANTS) and right["int8"].shape == (len(setup["y"]),)
+    assert right["int8"].mean() == pytest.approx(table.loc["int8", "accuracy"])
+    assert table.attrs["timing"] == "alone"
     with pytest.raises(KeyError, match="int8"):
         evaluate.int8_vs_float32(table.drop(index="int8"))
 
@@ -201,3 +206,13 @@ def test_runner_bad_inputs(setup):
         evaluate.accuracy(runner, setup["x"][:5], setup["y"][:4])
     with pytest.raises(ValueError, match="float images"):
         runner.quantize_input(np.zeros((1, 28, 28, 1), np.int32))
+
+
+def test_differences_finds_what_changed_and_nothing_else(setup, tmp_path):
+    files = setup["files"]
+    again = convert.Converter().convert(setup["model"], "int8", representative=setup["calibration"])
+    assert convert.differences(files["int8"], again) == []
+    other = convert.Converter().convert(setup["model"], "int8", representative=setup["calibration"][:10])
+    found = convert.differences(files["int8"], other)
+    assert found and all("quantization" in f for f in found)          # other activation ranges
+    assert convert.differences(files["float32"], files["float16"])[0].startswith("operators")

@@ -116,3 +116,80 @@ def test_latency_rounds_table(coral):
     assert (table.to_numpy() > 0).all()
     with pytest.raises(ValueError, match="rounds"):
         evaluate.latency_rounds(models, image, runs=3, rounds=0)
+
+
+def test_paired_comparison_counts_disagreements_and_tests_them():
+    a = np.array([True] * 90 + [False] * 10)
+    b = a.copy()
+    b[:2] = False                                   # two images only a gets right
+    b[-6:] = True                                   # six only b gets right
+    p = evaluate.paired_comparison(a, b)
+    assert (p.n, p.a_right, p.b_right, p.only_a, p.only_b, p.discordant) == (100, 90, 94, 2, 6, 8)
+    assert p.difference == pytest.approx(0.04)
+    d = b.astype(float) - a.astype(float)
+    assert p.se == pytest.approx(d.std() / np.sqrt(len(d)))
+    # McNemar exact: 2 * P(X <= 2), X ~ Binomial(8, 1/2) = 2 * 37 / 256
+    assert p.p_value == pytest.approx(2 * 37 / 256)
+    same = evaluate.paired_comparison(a, a)
+    assert (same.difference, same.se, same.p_value) == (0.0, 0.0, 1.0)
+    assert "they disagree on 8 (2 only f32 got right, 6 only i8)" in p.describe("f32", "i8")
+    with pytest.raises(ValueError, match="same non-zero length"):
+        evaluate.paired_comparison(a, b[:10])
+
+
+def test_models_timed_alone_and_in_turns(coral):
+    models = {"small": coral["mobilenet_v1_0.25_128"], "v1_160": coral["mobilenet_v1_0.5_160"]}
+    image = sources.resize_uint8(np.zeros((300, 300, 3), np.uint8), 128)
+    runners = [evaluate.TFLiteRunner(models["small"], 1)] * 2
+    for found in (evaluate.latency_alone(runners, [image, image], 4),
+                  evaluate.interleaved_latency(runners, [image, image], 4)):
+        assert [t.runs for t in found] == [4, 4] and all(t.median_ms > 0 for t in found)
+    with pytest.raises(ValueError, match="runs"):
+        evaluate.latency_alone(runners[:1], [image], 0)
+    table = evaluate.latency_rounds({"small": models["small"]}, image, runs=3, rounds=2,
+                                    timing="turns")
+    assert list(table.index) == [1, 2]
+    with pytest.raises(ValueError, match="timing must be one of alone, turns"):
+        evaluate.latency_rounds(models, image, runs=3, rounds=1, timing="interleaved")
+
+
+def test_batch_latency_and_builtin_kernels(coral):
+    path = coral["mobilenet_v1_0.25_128"]
+    from edgelab.datasets import samples
+
+    image = sources.resize_uint8(samples.load_image("grace_hopper.jpg"), 128)
+    images = np.stack([image, image[:, ::-1]])
+    builtin = evaluate.TFLiteRunner(path, 1, delegates=False).predict(images)
+    xnnpack = evaluate.TFLiteRunner(path, 1).predict(images)
+    # two kernel libraries, the same uint8 model: the same classes, close scores (their
+    # integer rounding differs by a few steps along the way)
+    assert (builtin.argmax(1) == xnnpack.argmax(1)).all()
+    assert np.abs(builtin - xnnpack).max() <= 0.05
+    with pytest.raises(ValueError, match="batch size cannot change"):   # a fixed [1, ...] input
+        evaluate.TFLiteRunner(path, 1).latency(images, 2)
+
+
+def test_latency_alone_times_batches_in_blocks(tmp_path):
+    import keras
+
+    from edgelab.edge import convert
+
+    inputs = keras.Input((8,))
+    model = keras.Model(inputs, keras.layers.Dense(4)(inputs))
+    path = tmp_path / "dense.tflite"
+    path.write_bytes(convert.Converter().convert(model, "float32"))
+    runner = evaluate.TFLiteRunner(path, 1)
+    x = np.ones((8, 8), np.float32)
+    one, eight = evaluate.latency_alone([runner, runner], [x[0], x], runs=7, blocks=3)
+    assert one.runs == 7 and eight.runs == 7
+    assert runner.predict(x).shape == (8, 4)       # timing left prediction intact
+
+
+def test_per_image_results_survive_pandas_operations():
+    import pandas as pd
+
+    table = pd.DataFrame({"accuracy": [0.5, 1.0]}, index=["a", "b"])
+    table.attrs["correct"] = evaluate.PerImage(a=np.array([True, False]), b=np.array([True, True]))
+    both = pd.concat([table.round(1), table])      # pandas compares the attrs of both
+    assert both.attrs["correct"]["a"].tolist() == [True, False]
+    assert evaluate.PerImage(a=np.array([1])) != evaluate.PerImage(a=np.array([2]))

@@ -53,10 +53,11 @@ EOF
 # torch, onnx2tf and litert-torch go in with --no-deps: their declared pins would replace
 # setuptools<70 (chainer), TensorFlow, NumPy, protobuf and onnx (torch 2.13 declares
 # setuptools>=77). The set below was tested beside the pinned stack; onnx2tf 2.x needs
-# Python >= 3.12, 1.29.24 is the last for 3.11. An installed torch is kept (Colab ships its
-# own); on Python 3.11 torch 2.13.0 (its CPU build); elsewhere the CPU-only build from
-# $EDGELAB_TORCH_INDEX (default PyTorch's CPU wheel index; untested here, no such index is
-# reachable from this project's machines). On Colab, only beside Colab's own torch.
+# Python >= 3.12, 1.29.24 is the last for 3.11. onnxscript and onnx-ir are what the dynamo
+# exporter of torch.onnx.export needs (notebook 08 shows it beside the deprecated TorchScript
+# one). An installed torch is kept (Colab ships its own); on Python 3.11 torch 2.13.0 (its
+# CPU build); elsewhere the CPU-only build from $EDGELAB_TORCH_INDEX (default PyTorch's CPU
+# wheel index; untested here, no such index is reachable from this project's machines). On Colab, only beside Colab's own torch.
 install_torch_extra() {
   local colab=${1:-0}
   if "$PY" -c "import torch" 2>/dev/null; then
@@ -76,7 +77,7 @@ install_torch_extra() {
     "onnx2tf==1.29.24; python_version < '3.12'" "onnx2tf==2.6.9; python_version >= '3.12'" \
     onnx-graphsurgeon==0.6.1 sng4onnx==2.0.1 sne4onnx==2.0.1 \
     litert-torch==0.10.0 litert-converter==0.5.0 ai-edge-quantizer==0.10.0 torchao==0.18.0 \
-    immutabledict==4.3.1
+    immutabledict==4.3.1 onnxscript==0.7.2 onnx-ir==1.1.0
   if [ "$colab" = 1 ]; then   # the extra's own runtime dependencies, Colab's packages kept
     pip_install -q -c "$tmp/keep.txt" --no-build-isolation -e "$ROOT[torch]"
   fi

@@ -197,3 +197,45 @@ class Converter:
                     tmp.write_bytes(data)
                 written[v] = path
         return written
+
+
+def differences(a, b) -> list[str]:
+    """What differs between two .tflite files (paths or bytes), read with
+    :mod:`edgelab.edge.inspect`: the operators in order (with their inputs and outputs), the
+    graph's inputs and outputs, every tensor's shape, dtype and quantization parameters
+    (scales, zero points, axis), and the stored weights. An empty list: the same model.
+    Tensor names are not compared (they carry the exporter's scope names)."""
+    from edgelab.edge import inspect
+
+    x, y = inspect.read(a), inspect.read(b)
+    found = []
+    ops_x = [(l.op, l.inputs, l.outputs, l.activation) for l in x.layers]
+    ops_y = [(l.op, l.inputs, l.outputs, l.activation) for l in y.layers]
+    if [o[0] for o in ops_x] != [o[0] for o in ops_y]:
+        found.append(f"operators: {x.ops_histogram()} vs {y.ops_histogram()}")
+    elif ops_x != ops_y:
+        found.append("operators: the same ops, wired or fused differently")
+    if (x.inputs, x.outputs) != (y.inputs, y.outputs):
+        found.append("graph inputs/outputs differ")
+    if len(x.tensors) != len(y.tensors):
+        found.append(f"{len(x.tensors)} vs {len(y.tensors)} tensors")
+        return found
+    for s, t in zip(x.tensors, y.tensors):
+        if (s.shape, s.dtype) != (t.shape, t.dtype):
+            found.append(f"tensor {s.index}: {s.dtype} {s.shape} vs {t.dtype} {t.shape}")
+        elif s.quantization != t.quantization:
+            found.append(f"tensor {s.index}: quantization {s.quantization} vs {t.quantization}")
+        elif s.is_constant != t.is_constant:
+            found.append(f"tensor {s.index}: constant in one file only")
+        elif s.is_constant and not _same_data(x, y, s.index):
+            found.append(f"tensor {s.index}: different stored values")
+    return found
+
+
+
+def _same_data(x, y, index: int) -> bool:
+    try:
+        return np.array_equal(x.tensor_data(index), y.tensor_data(index))
+    except ValueError:   # a dtype without a NumPy twin: compare the raw bytes
+        return x._model.Buffers(x.tensors[index].buffer).DataAsNumpy().tobytes() == \
+            y._model.Buffers(y.tensors[index].buffer).DataAsNumpy().tobytes()

@@ -697,6 +697,31 @@ def _sample_file(folder: Path, calibration: np.ndarray | None) -> None:
     np.save(folder / ONNX2TF_SAMPLE, np.clip(sample, 0, 1).astype(np.float32))
 
 
+def onnx2tf_options(onnx_path: str | os.PathLike, out_folder: str | os.PathLike, *,
+                    calibration_path: str | os.PathLike | None = None,
+                    input_name: str | None = None) -> dict:
+    """The keyword arguments of ``onnx2tf.convert`` for :func:`convert`'s conversion: the
+    float32 conversion, plus full int8 when ``calibration_path`` (an .npy of NHWC float32
+    images in [0, 1]) is given for the input ``input_name``. Notebook 08 writes the same
+    dict out and compares it with this one. (:func:`convert` itself swaps the quiet
+    ``non_verbose=True`` for ``verbosity="debug"``, to keep a log that names a failing node.)"""
+    kwargs = dict(input_onnx_file_path=str(onnx_path), output_folder_path=str(out_folder),
+                  copy_onnx_input_output_names_to_tflite=True, not_use_onnxsim=True,
+                  non_verbose=True)
+    from importlib.metadata import version
+
+    if int(version("onnx2tf").split(".")[0]) >= 2:
+        # onnx2tf 2.x (Python >= 3.12) writes FlatBuffers directly by default, a path whose
+        # integer quantization failed here; the TensorFlow Lite converter is what 1.29 uses.
+        kwargs["tflite_backend"] = "tf_converter"
+    if calibration_path is not None:
+        kwargs.update(output_integer_quantized_tflite=True, quant_type="per-channel",
+                      custom_input_op_name_np_data_path=[[input_name, str(calibration_path),
+                                                          0.0, 1.0]],
+                      input_quant_dtype="int8", output_quant_dtype="int8")
+    return kwargs
+
+
 def _run_onnx2tf(onnx_path: Path, folder: Path, shapes: Mapping[str, tuple[int, ...]],
                  calibration: np.ndarray | None, input_name: str, quiet: bool,
                  log: Path | None = None) -> int:
@@ -713,23 +738,16 @@ def _run_onnx2tf(onnx_path: Path, folder: Path, shapes: Mapping[str, tuple[int, 
     import subprocess
     import sys
 
-    # "debug" logs every node onnx2tf converts (op type, name, shapes): the last one
-    # before an error is the node that failed.
-    kwargs = dict(input_onnx_file_path=str(onnx_path), output_folder_path=str(folder / "out"),
-                  copy_onnx_input_output_names_to_tflite=True, not_use_onnxsim=True,
-                  verbosity="debug")
-    from importlib.metadata import version
-
-    if int(version("onnx2tf").split(".")[0]) >= 2:
-        # onnx2tf 2.x (Python >= 3.12) writes FlatBuffers directly by default, a path whose
-        # integer quantization failed here; the TensorFlow Lite converter is what 1.29 uses.
-        kwargs["tflite_backend"] = "tf_converter"
+    calib_path = None
     if calibration is not None:
         calib_path = folder / "calibration_nhwc.npy"
         np.save(calib_path, np.ascontiguousarray(calibration.transpose(0, 2, 3, 1), np.float32))
-        kwargs.update(output_integer_quantized_tflite=True, quant_type="per-channel",
-                      custom_input_op_name_np_data_path=[[input_name, str(calib_path), 0.0, 1.0]],
-                      input_quant_dtype="int8", output_quant_dtype="int8")
+    kwargs = onnx2tf_options(onnx_path, folder / "out", calibration_path=calib_path,
+                             input_name=input_name)
+    # The log instead of silence: "debug" logs every node onnx2tf converts (op type, name,
+    # shapes), so the last one before an error is the node that failed.
+    kwargs.pop("non_verbose", None)
+    kwargs["verbosity"] = "debug"
     (folder / "onnx2tf_args.json").write_text(json.dumps(kwargs))
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
     log = log or folder / "onnx2tf.log"

@@ -29,9 +29,13 @@ from edgelab.core.quiet import native_silenced
 @contextlib.contextmanager
 def native_output_silenced() -> Iterator[None]:
     """File descriptors 1 and 2 and Python's streams to /dev/null (the converters' C++ and
-    progress prints), warnings and library loggers quiet, for the duration."""
+    progress prints), warnings and library loggers quiet, for the duration; litert-torch's
+    progress display off (``LITERT_TORCH_SHOW_PROGRESS=n``, left set)."""
     loggers = [logging.getLogger(n) for n in ("", "torchao", "torch", "litert_torch", "absl")]
     levels = [lg.level for lg in loggers]
+    # litert-torch draws its progress with `rich`, which in a notebook goes to display
+    # outputs rather than to stdout; its own switch turns that off.
+    os.environ["LITERT_TORCH_SHOW_PROGRESS"] = "n"
     try:
         for lg in loggers:
             lg.setLevel(logging.CRITICAL)
@@ -62,25 +66,26 @@ def to_onnx(model, path: str | os.PathLike, image_size: int, *,
     return path
 
 
-def to_litert(model, path: str | os.PathLike, image_size: int, *, channel_last: bool = True
-              ) -> Path:
+def to_litert(model, path: str | os.PathLike, image_size: int, *, channel_last: bool = True,
+              outputs=()) -> Path:
     """Convert ``model`` straight to a .tflite with litert-torch, atomically; with
-    ``channel_last`` the input is NHWC ``[1, S, S, 3]`` (``to_channel_last_io``)."""
+    ``channel_last`` the input is NHWC ``[1, S, S, 3]`` (``to_channel_last_io``), and so are
+    the outputs whose indices ``outputs`` names (e.g. ``(0,)`` for the mask)."""
     import torch
 
     from edgelab.core.atomic import atomic_path
 
     model.eval()
-    # litert-torch prints its progress with `rich`, which in a notebook goes to display
-    # outputs rather than to stdout; its own switch turns that off.
-    os.environ["LITERT_TORCH_SHOW_PROGRESS"] = "n"
     with native_output_silenced():
         import litert_torch
 
         if channel_last:
-            wrapped = litert_torch.to_channel_last_io(model, args=[0]).eval()
+            wrapped = litert_torch.to_channel_last_io(model, args=[0],
+                                                      outputs=list(outputs)).eval()
             example = torch.zeros(1, image_size, image_size, 3)
         else:
+            if outputs:
+                raise ValueError("outputs= needs channel_last=True (to_channel_last_io)")
             wrapped, example = model, torch.zeros(1, 3, image_size, image_size)
         edge_model = litert_torch.convert(wrapped, (example,))
     path = Path(path)

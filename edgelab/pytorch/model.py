@@ -22,7 +22,10 @@ classes    average-pool to 4 x 4, flatten, linear                     17
 The classification head flattens a 4 x 4 feature map, not a 1 x 1 one, on purpose: PyTorch
 flattens in (C, H, W) order, so a converter that moves the graph to NHWC has to put the
 values back into that order before the linear layer (one TRANSPOSE), which notebook 08
-shows in every converted file.
+shows in every converted file. ``head_grid=1`` pools globally instead (any image size,
+and no TRANSPOSE: a 1 x 1 map has the same order in both layouts), which is exercise 1
+of the notebook; ``mask_channels`` gives the mask head more than one output map (the
+training in :mod:`~edgelab.pytorch.training` expects one).
 
 ``forward`` returns ``(mask, logits)``: the per-pixel probability that a pixel belongs to
 the flower, and the class scores (before softmax).
@@ -63,24 +66,30 @@ class SeparableBNReLU(nn.Sequential):
 class TinyU2Net(nn.Module):
     """Segmentation mask and class scores from an RGB image, NCHW ``[N, 3, S, S]``.
 
-    ``image_size`` (S) must be a multiple of ``4 * HEAD_GRID``; ``width`` is C1 (C2 = 2 C1).
+    ``image_size`` (S) must be a multiple of ``4 * head_grid``; ``width`` is C1 (C2 = 2 C1);
+    ``head_grid``: the side of the map the classification head pools the bottom features
+    to before flattening (1: global average pooling, for any image size);
+    ``mask_channels``: output maps of the mask head.
     """
 
-    def __init__(self, image_size: int, num_classes: int = 17, width: int = 16):
+    def __init__(self, image_size: int, num_classes: int = 17, width: int = 16, *,
+                 head_grid: int = HEAD_GRID, mask_channels: int = 1):
         super().__init__()
-        if image_size % (4 * HEAD_GRID):
-            raise ValueError(f"image_size must be a multiple of {4 * HEAD_GRID}, got {image_size}")
+        if head_grid < 1 or image_size % (4 * head_grid):
+            raise ValueError(f"image_size must be a multiple of 4 * head_grid = {4 * head_grid}, "
+                             f"got {image_size} (head_grid {head_grid})")
         c1, c2 = width, 2 * width
         self.image_size = image_size
+        self.head_grid = head_grid
         self.enc1 = ConvBNReLU(3, c1)
         self.enc2 = SeparableBNReLU(c1, c2)
         self.enc3 = ConvBNReLU(c2, c2, dilation=2)
         self.dec2 = ConvBNReLU(2 * c2, c2)
         self.dec1 = ConvBNReLU(c2 + c1, c1)
-        self.mask_head = nn.Conv2d(c1, 1, 1)
-        pool = image_size // 4 // HEAD_GRID
-        self.head_pool = nn.AvgPool2d(pool)
-        self.classifier = nn.Linear(c2 * HEAD_GRID * HEAD_GRID, num_classes)
+        self.mask_head = nn.Conv2d(c1, mask_channels, 1)
+        self.head_pool = (nn.AdaptiveAvgPool2d(1) if head_grid == 1
+                          else nn.AvgPool2d(image_size // 4 // head_grid))
+        self.classifier = nn.Linear(c2 * head_grid * head_grid, num_classes)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         e1 = self.enc1(x)

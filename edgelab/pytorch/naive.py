@@ -5,7 +5,10 @@ layout, and the weights are copied over with only the kernel axes reordered (PyT
 stores a convolution kernel as ``[out, in, kh, kw]``, Keras as ``[kh, kw, in, out]``).
 The Keras model gives the same outputs as PyTorch, but TensorFlow's and LiteRT's kernels
 are NHWC, so the converter wraps every convolution, pooling and resize in a TRANSPOSE
-pair. A dilated convolution in NCHW is lowered by TensorFlow as SPACE_TO_BATCH_ND, a
+pair, and then cancels the pairs that meet between two NHWC kernels; what stays sits
+where the NCHW order itself matters (the input and outputs, a concat on axis 1, the
+flatten) and where one tensor feeds consumers that want different layouts (a skip
+connection). A dilated convolution in NCHW is lowered by TensorFlow as SPACE_TO_BATCH_ND, a
 convolution and BATCH_TO_SPACE_ND over three "spatial" axes, which LiteRT's kernels do
 not accept: that file fails ``allocate_tensors``.
 
@@ -34,6 +37,36 @@ def dilated_as_dense(kernel: np.ndarray, dilation: int) -> np.ndarray:
     dense = np.zeros((side, side, *kernel.shape[2:]), kernel.dtype)
     dense[::dilation, ::dilation] = kernel
     return dense
+
+
+def torch_nn():
+    from torch import nn
+
+    return nn
+
+
+def dilation_expanded(torch_model):
+    """A copy of a :class:`~edgelab.pytorch.model.TinyU2Net` whose dilated 3x3 convolution
+    is the equivalent dense 5x5 one (:func:`dilated_as_dense`): the same function and the
+    same arithmetic as ``keras_port(..., expand_dilation=True)``, so that two routes can be
+    timed on equal work."""
+    import copy
+
+    import torch
+
+    model = copy.deepcopy(torch_model).eval()
+    for block in (model.enc1, model.enc3, model.dec2, model.dec1):
+        conv = block[0]
+        d = conv.dilation[0]
+        if d == 1:
+            continue
+        kernel = dilated_as_dense(_kernel(conv), d)               # [k, k, in, out]
+        dense = torch_nn().Conv2d(conv.in_channels, conv.out_channels, kernel.shape[0],
+                                  padding=kernel.shape[0] // 2, bias=False)
+        with torch.no_grad():
+            dense.weight.copy_(torch.from_numpy(np.ascontiguousarray(kernel.transpose(3, 2, 0, 1))))
+        block[0] = dense
+    return model
 
 
 def keras_port(torch_model, *, expand_dilation: bool = False):
@@ -77,9 +110,13 @@ def keras_port(torch_model, *, expand_dilation: bool = False):
     d2 = conv_bn_relu(L.Concatenate(axis=1)([up(e3), e2]), m.dec2)
     up = L.UpSampling2D(2, data_format=CF, interpolation="bilinear")
     d1 = conv_bn_relu(L.Concatenate(axis=1)([up(d2), e1]), m.dec1)
-    head = L.Conv2D(1, 1, data_format=CF, activation="sigmoid", name="mask")
+    head = L.Conv2D(m.mask_head.out_channels, 1, data_format=CF, activation="sigmoid",
+                    name="mask")
     weights.append((head, [_kernel(m.mask_head), m.mask_head.bias.detach().numpy()]))
-    pooled = L.AveragePooling2D(m.head_pool.kernel_size, data_format=CF)(e3)
+    if isinstance(m.head_pool, torch_nn().AdaptiveAvgPool2d):    # head_grid=1: global pooling
+        pooled = L.GlobalAveragePooling2D(data_format=CF, keepdims=True)(e3)
+    else:
+        pooled = L.AveragePooling2D(m.head_pool.kernel_size, data_format=CF)(e3)
     # Keras' Flatten(data_format="channels_first") would reorder to (H, W, C) first; a plain
     # reshape keeps PyTorch's (C, H, W) order, which the linear layer's weights expect.
     flat = L.Reshape((-1,))(pooled)

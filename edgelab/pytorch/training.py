@@ -1,8 +1,11 @@
 """Train :class:`~edgelab.pytorch.model.TinyU2Net` briefly, and the two scores it is judged by.
 
 The loss is the sum of binary cross-entropy on the mask and cross-entropy on the class, with
-Adam; a few epochs on Flower17's 680 training photos. The scores work on NumPy arrays, so
-the same functions judge the PyTorch model, onnxruntime and every converted .tflite file:
+Adam; a few epochs on Flower17's 680 training photos. After every epoch the model is scored
+on the **validation** photos, and the weights of the epoch with the lowest validation loss
+are the ones kept: the test photos are left for one final measurement. The scores work on
+NumPy arrays, so the same functions judge the PyTorch model, onnxruntime and every
+converted .tflite file:
 
 * :func:`mask_iou`: intersection over union of the predicted mask (probability > 0.5) and
   the colour rule's mask, over all pixels of all images;
@@ -18,11 +21,19 @@ import numpy as np
 
 @dataclass
 class History:
-    """Per-epoch mean training loss and test scores."""
+    """Per-epoch mean training loss and validation scores; ``best_epoch`` (1-based) is the
+    epoch whose weights :func:`train` kept (the lowest validation loss)."""
 
     loss: list[float] = field(default_factory=list)
-    mask_iou: list[float] = field(default_factory=list)
-    accuracy: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_mask_iou: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+    best_epoch: int = 0
+
+    def curves(self) -> dict[str, list[float]]:
+        """The curves as :func:`edgelab.plots.history` draws them (loss with val_loss)."""
+        return {"loss": self.loss, "val_loss": self.val_loss,
+                "val_mask_iou": self.val_mask_iou, "val_accuracy": self.val_accuracy}
 
 
 def mask_iou(predicted: np.ndarray, target: np.ndarray, threshold: float = 0.5) -> float:
@@ -57,9 +68,29 @@ def predict(model, images: np.ndarray, batch_size: int = 64) -> tuple[np.ndarray
     return np.concatenate(masks), np.concatenate(logits)
 
 
-def train(model, train_set, test_set, *, epochs: int, batch_size: int, learning_rate: float,
+def loss_of(model, dataset, batch_size: int = 64) -> float:
+    """The training objective (mask BCE + class cross-entropy) on a whole split, eval mode."""
+    import torch
+    from torch.nn import functional as F
+
+    model.eval()
+    total = 0.0
+    with torch.no_grad():
+        for start in range(0, len(dataset), batch_size):
+            x = torch.from_numpy(np.ascontiguousarray(dataset.images[start:start + batch_size]))
+            m, c = model(x)
+            y = torch.from_numpy(dataset.masks[start:start + batch_size])
+            labels = torch.from_numpy(dataset.labels[start:start + batch_size])
+            total += (F.binary_cross_entropy(m, y) + F.cross_entropy(c, labels)).item() * len(x)
+    return total / len(dataset)
+
+
+def train(model, train_set, val_set, *, epochs: int, batch_size: int, learning_rate: float,
           seed: int = 0, progress: bool = True) -> History:
-    """Adam on mask BCE + class cross-entropy; scores on ``test_set`` after every epoch."""
+    """Adam on mask BCE + class cross-entropy; scores on ``val_set`` after every epoch, and
+    the weights of the epoch with the lowest validation loss restored at the end."""
+    import copy
+
     import torch
     from torch.nn import functional as F
 
@@ -71,9 +102,10 @@ def train(model, train_set, test_set, *, epochs: int, batch_size: int, learning_
     labels = torch.from_numpy(train_set.labels)
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
     history = History()
+    best_state, best_loss = None, float("inf")
     steps = -(-len(labels) // batch_size)
     with bar(total=epochs * steps, desc="training", unit="step", disable=not progress) as pbar:
-        for _ in range(epochs):
+        for epoch in range(1, epochs + 1):
             model.train()
             order = torch.randperm(len(labels), generator=generator)
             total = 0.0
@@ -91,10 +123,16 @@ def train(model, train_set, test_set, *, epochs: int, batch_size: int, learning_
                 total += loss.item() * len(idx)
                 pbar.update()
             history.loss.append(total / len(labels))
-            pm, pl = predict(model, test_set.images)
-            history.mask_iou.append(mask_iou(pm, test_set.masks))
-            history.accuracy.append(accuracy(pl, test_set.labels))
-            pbar.set_postfix(loss=f"{history.loss[-1]:.3f}", iou=f"{history.mask_iou[-1]:.3f}",
-                             acc=f"{history.accuracy[-1]:.3f}")
+            history.val_loss.append(loss_of(model, val_set))
+            pm, pl = predict(model, val_set.images)
+            history.val_mask_iou.append(mask_iou(pm, val_set.masks))
+            history.val_accuracy.append(accuracy(pl, val_set.labels))
+            if history.val_loss[-1] < best_loss:
+                best_loss, history.best_epoch = history.val_loss[-1], epoch
+                best_state = copy.deepcopy(model.state_dict())
+            pbar.set_postfix(loss=f"{history.loss[-1]:.3f}", val_loss=f"{history.val_loss[-1]:.3f}",
+                             val_acc=f"{history.val_accuracy[-1]:.3f}")
+    if best_state is not None:
+        model.load_state_dict(best_state)
     model.eval()
     return history
