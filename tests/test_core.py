@@ -128,6 +128,17 @@ def test_record_load_and_table(tmp_path, monkeypatch):
         results.load(f)
 
 
+def test_newest_keeps_the_latest_row_of_each_matching_key():
+    rows = [dict(key="x.full_a", value=1, time="2026-01-01"), dict(key="x.full_a", value=2, time="2026-01-03"),
+            dict(key="x.full_a", value=3, time="2026-01-02"), dict(key="ref.b", value=4, time="2026-01-01"),
+            dict(key="x.quick", value=5, time="2026-01-09")]
+    got = results.newest(("x.full_", "ref."), rows)
+    assert [(r["key"], r["value"]) for r in got] == [("ref.b", 4), ("x.full_a", 2)]
+    assert results.newest("nothing.", rows) == []
+    if paths.project_root() is not None:
+        assert results.newest("mnist.test_accuracy")      # read from the committed file
+
+
 def test_update_readme_replaces_only_the_block(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text(f"intro\n{results.README_BEGIN}\nold\n{results.README_END}\nend\n")
