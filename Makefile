@@ -21,7 +21,12 @@ TEST_OUT := build/test-outputs
 PYTEST_ARGS ?=
 
 .PHONY: setup curriculum test test-pinned test-replicas test-repeat unit notebooks-test notebooks bench readme record-run lab browser constraints clean
-.PHONY: colab-setup test-colab
+.PHONY: colab-setup test-colab translations
+
+# The translated notebooks (notebooks/<lang>/) from the English ones and i18n/<lang>/*.md;
+# refuses while a translation is stale (python tools/translations.py todo <lang> says what).
+translations:
+	$(PYTHON) tools/translations.py build
 
 setup: $(STAMP)
 
@@ -60,9 +65,9 @@ test-replicas: setup
 
 # ---- the bottom end: a replica of Google Colab's stack (tools/colab_replica.sh) ----------
 # Python 3.13 with Colab's TensorFlow, Keras, NumPy, OpenCV, Jupyter kernel and the rest, at
-# the versions Colab publishes (../shared/colab/), with edgelab added by the setup cell's
+# the versions Colab publishes (tools/colab/, copied from googlecolab/backend-info), with edgelab added by the setup cell's
 # own `tools/install.sh --colab`. Fails, not skips, without a Python 3.13 (COLAB_PYTHON=...).
-COLAB_FREEZE ?= ../shared/colab/pip-freeze.gpu.txt
+COLAB_FREEZE ?= tools/colab/pip-freeze.gpu.txt
 COLAB_VENV   ?= .venv-colab
 COLAB_STAMP  := $(COLAB_VENV)/.edgelab-colab-replica
 # What runs in both stages, and why not everything twice (the whole `make test` must stay

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-FREEZE = ROOT.parent / "shared" / "colab" / "pip-freeze.gpu.txt"
+FREEZE = ROOT / "tools" / "colab" / "pip-freeze.gpu.txt"
 
 _spec = importlib.util.spec_from_file_location("colab_replica", ROOT / "tools" / "colab_replica.py")
 replica = importlib.util.module_from_spec(_spec)
@@ -39,7 +39,6 @@ def test_plan_takes_what_edgelab_touches_at_colabs_versions_and_leaves_out_cuda(
     assert left_out == {"nvidia-cublas-cu12": "a CUDA/TPU or PyTorch package"}
 
 
-@pytest.mark.skipif(not FREEZE.is_file(), reason="needs ../shared/colab (CI has it)")
 def test_plan_of_colabs_own_list():
     requirements, _, _ = replica.plan(FREEZE)
     pins = dict(r.split("==") for r in requirements)

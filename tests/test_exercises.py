@@ -37,7 +37,6 @@ class Halving(Exercise):
     messages = {"passed": "right: every {every} steps",
                 "steps": "your schedule halves the rate every {got} steps; the source halved it every 500",
                 "type": "give a whole number of steps, not {kind}"}
-    messages_ja = {"passed": "正解: {every} ステップごと"}
     mistakes = [Mistake("every = 100", "steps", "the quick profile's value")]
 
     def verify(self, every):
@@ -136,12 +135,26 @@ def test_record_false_leaves_no_trace():
     assert not progress.progress_file().exists()
 
 
-def test_messages_fall_back_to_english_per_key():
+def test_translations_are_used_only_while_they_translate_the_current_english(monkeypatch):
+    from edgelab.exercises import translations
+
+    Halving.notebook = "02"
+    toy = {"02.1": {"hint": "スケジュールの表示を見てください。", "hint_en": translations.sha(Halving.hint),
+                    "messages": {"passed": "正解: {every} ステップごと", "steps": "古い訳"},
+                    "messages_en": {"passed": translations.sha(Halving.messages["passed"]),
+                                    "steps": "000000000000"}}}
+    monkeypatch.setattr(translations, "table", lambda lang: toy)
     core.set_language("ja")
     try:
+        assert Halving.text("hint").startswith("スケジュール")
         assert Halving.text("messages")["passed"].startswith("正解")
+        # stale (its English changed since): the current English is shown, not the old text
         assert Halving.text("messages")["steps"].startswith("your schedule")
+        assert Halving.text("explanation") == Halving.explanation          # not translated
         assert Halving("02").evaluate(____).text.startswith("まだ")
+        problems = translations.problems("ja", [ExerciseSet("02", "02_toy", [Halving], record=False)])
+        assert "02.1.messages.steps: stale (the English changed)" in problems
+        assert "02.1.title: not translated" in problems
     finally:
         core.set_language("en")
 

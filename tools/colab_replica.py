@@ -2,7 +2,7 @@
 
 Colab's default runtime is the bottom end of edgelab's supported range: Python 3.13 with
 Colab's own TensorFlow, Keras, NumPy, OpenCV, Jupyter kernel and the rest. Colab publishes
-its package list (``pip freeze`` of the runtime, ``../shared/colab/pip-freeze.gpu.txt``);
+its package list (``pip freeze`` of the runtime, ``tools/colab/pip-freeze.gpu.txt``);
 this tool turns it into a virtual environment that holds the packages edgelab touches,
 at Colab's versions, so that ``tools/install.sh --colab`` and every notebook can be run
 against it here (``make test-colab``)::
@@ -150,8 +150,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Python {py}: " + ", ".join(f"{k} {have.get(k, '(none)')}" for k in HEADLINE))
         return 0
     if not Path(args.freeze).is_file():
-        print(f"colab_replica: no Colab package list at {args.freeze} (CI has it in "
-              "../shared/colab/; set COLAB_FREEZE to its path)", file=sys.stderr)
+        print(f"colab_replica: no Colab package list at {args.freeze} (the repository "
+              "keeps it in tools/colab/; set COLAB_FREEZE to its path)", file=sys.stderr)
         return 2
     if args.command == "plan":
         requirements, constraints, left_out = plan(args.freeze)

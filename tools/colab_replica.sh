@@ -5,7 +5,7 @@
 #
 #   tools/colab_replica.sh VENV FREEZE
 #
-# FREEZE is Colab's published package list (../shared/colab/pip-freeze.gpu.txt); the replica
+# FREEZE is Colab's published package list (tools/colab/pip-freeze.gpu.txt, see tools/colab/README.md); the replica
 # holds the packages edgelab touches at Colab's versions (tools/colab_replica.py says which
 # and why). Python 3.13 (Colab's) is found as: $COLAB_PYTHON if set, else the newest
 # $(pyenv root)/versions/3.13.*, else python3.13 on PATH. Without one this fails: the bottom
@@ -42,7 +42,7 @@ Colab runs Python $WANT, the bottom end of edgelab's supported range, and this s
 Install one (for example: pyenv install $WANT) or set COLAB_PYTHON=/path/to/python$WANT."
 }
 
-[ -f "$FREEZE" ] || fail "no Colab package list at $FREEZE (CI has it in ../shared/colab/; set COLAB_FREEZE)"
+[ -f "$FREEZE" ] || fail "no Colab package list at $FREEZE (the repository keeps it in tools/colab/; set COLAB_FREEZE)"
 PY313=$(find_python)
 say "Python $("$PY313" -c 'import sys; print(sys.version.split()[0])') ($PY313); Colab's package list: $FREEZE"
 

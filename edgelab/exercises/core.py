@@ -51,9 +51,10 @@ import textwrap
 from dataclasses import dataclass
 from typing import Any, ClassVar, Iterable, Mapping
 
-LANGUAGES = ("en", "ja")
-DEFAULT_LANGUAGE = "en"
-_language = DEFAULT_LANGUAGE
+from edgelab.core import language as _lang
+
+LANGUAGES = _lang.LANGUAGES
+DEFAULT_LANGUAGE = _lang.DEFAULT
 
 
 class _Blank:
@@ -129,16 +130,16 @@ class Result:
 
 
 def set_language(lang: str) -> None:
-    """The language of hints, messages and solutions (``en``, ``ja``) for this process;
-    :func:`edgelab.notebook.start` sets it from the notebook it starts."""
-    global _language
-    if lang not in LANGUAGES:
-        raise ExerciseError(f"unknown language {lang!r}; choose one of {', '.join(LANGUAGES)}")
-    _language = lang
+    """The language of hints, messages and solutions (``en``, ``ja``) for this process
+    (by default the notebook's: :mod:`edgelab.core.language` finds it out)."""
+    try:
+        _lang.use(lang)
+    except ValueError as err:
+        raise ExerciseError(str(err)) from None
 
 
 def language() -> str:
-    return _language
+    return _lang.current()
 
 
 _NOT_DONE = {
@@ -176,7 +177,7 @@ class Exercise:
     explanation: ClassVar[str] = ""
     messages: ClassVar[Mapping[str, str]] = {}
     mistakes: ClassVar[Iterable[Mistake]] = ()
-    # Other languages: hint_ja, explanation_ja, messages_ja (same keys as messages).
+    # Other languages: edgelab/exercises/translations/<lang>.toml (see translations.py).
 
     def __init__(self, notebook: str, record: bool = True):
         self._notebook = notebook
@@ -189,16 +190,16 @@ class Exercise:
     # ------------------------------------------------------------------ texts
     @classmethod
     def text(cls, field: str, lang: str | None = None) -> Any:
-        """``hint``/``explanation``/``messages``/``title`` in ``lang``, English where there is
-        no translation."""
-        lang = lang or _language
-        if lang != DEFAULT_LANGUAGE:
-            value = cls.__dict__.get(f"{field}_{lang}") or getattr(cls, f"{field}_{lang}", None)
-            if value:
-                if field == "messages":
-                    return {**cls.messages, **value}
-                return value
-        return getattr(cls, field)
+        """``hint``/``explanation``/``messages``/``title`` in ``lang``: the translation in
+        ``edgelab/exercises/translations/<lang>.toml`` where it translates the current
+        English (:mod:`edgelab.exercises.translations`), else English."""
+        lang = lang or language()
+        english = getattr(cls, field)
+        if lang == DEFAULT_LANGUAGE:
+            return english
+        from edgelab.exercises import translations
+
+        return translations.lookup(lang, cls.notebook, cls.number, field, english)
 
     @classmethod
     def code(cls, field: str) -> str:
@@ -240,7 +241,7 @@ class Exercise:
                 f"ex[{self.number}].check({', '.join(names)})")
         values = dict(zip(names, args))
         values.update(kwargs)
-        lang = _language
+        lang = language()
         for name in names:
             if _is_blank(values[name]):
                 return Result(self._notebook, self.number, "not_done", "not_done",
@@ -261,7 +262,7 @@ class Exercise:
     def check(self, *args: Any, **kwargs: Any) -> Result:
         """Check the learner's answers; print the verdict and record it."""
         result = self.evaluate(*args, **kwargs)
-        label = _LABELS[_language][result.status]
+        label = _LABELS[language()][result.status]
         print(f"Exercise {self.number} · {label}: {result.text}")
         if self._record:
             from edgelab.exercises import progress
@@ -270,11 +271,11 @@ class Exercise:
         return result
 
     def _show_hint(self) -> None:
-        label = _LABELS[_language]["hint"]
+        label = _LABELS[language()]["hint"]
         print(f"Exercise {self.number} · {label}: {textwrap.dedent(type(self).text('hint')).strip()}")
 
     def _show_solution(self) -> None:
-        labels = _LABELS[_language]
+        labels = _LABELS[language()]
         print(f"Exercise {self.number} · {labels['solution']}:\n")
         print(textwrap.indent(type(self).code("solution"), "    "))
         print(f"{labels['why']}: {textwrap.dedent(type(self).text('explanation')).strip()}")

@@ -40,7 +40,7 @@ import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-from edgelab.core import paths, profiles, progress, results
+from edgelab.core import language, paths, profiles, progress, results
 from edgelab.core.atomic import atomic_write
 from edgelab.run import plan as planning
 from edgelab.run import report as reporting
@@ -293,6 +293,8 @@ def run(notebooks: list[Path], *, profile: str, out: Path, resume: bool = False,
             f", estimated {planning.duration(estimate.minutes)}"
         _say(f"[{number}/{len(notebooks)}] {nb_path.name}{expected}; cell time limit {rule}")
         os.environ[results.NOTEBOOK_VAR] = nb_path.stem
+        # the kernel speaks the notebook's language (exercise hints and verdicts)
+        os.environ[language.ENV_VAR] = language.from_path(nb_path) or language.DEFAULT
         r = execute_notebook(nb_path.resolve(), dest, cwd=nb_path.resolve().parent,
                              progress_bar=progress_bar, cell_timeout=limit,
                              kernel_log=out / "logs" / f"{nb_path.stem}.kernel.log")

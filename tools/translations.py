@@ -1,0 +1,375 @@
+"""Translated editions of the notebooks that cannot drift from the English ones.
+
+The English notebooks in ``notebooks/`` are the source. A translation is one Markdown file
+per notebook, ``i18n/<lang>/<notebook>.md``, holding the translated text of each Markdown
+cell, headed by a marker that names the English cell and the version of it that was
+translated::
+
+    <!-- cell a8518b19 | en 3f2a9c0d1b7e -->
+    # 02 · Sonnet 2 で作る Xception と Oxford Flower17
+    ...
+
+``cell`` is the English cell's id; ``en`` is the first 12 hex digits of the SHA-256 of the
+English cell's source at the time of translation. The translated notebook
+(``notebooks/<lang>/<notebook>.ipynb``) is *generated*: the English notebook with each
+Markdown cell's text replaced by its translation; code cells and their stored outputs are
+the English ones, unchanged.
+
+When an English Markdown cell changes and its translation does not, its hash no longer
+matches: ``status`` lists it, ``todo`` prints what to re-translate (the old English, the
+new English, the current translation), ``build`` refuses to write a stale edition, and a
+test fails. ``stamp`` records, after a translator has updated a cell, that it now
+translates the current English.
+
+    python tools/translations.py status [LANG]       stale, missing and orphaned cells
+    python tools/translations.py todo LANG [NB]       what to (re-)translate, with the English
+    python tools/translations.py build [LANG]         write notebooks/<lang>/*.ipynb
+    python tools/translations.py check [LANG]         exit 1 if a generated file is not current
+    python tools/translations.py stamp LANG NB CELL   mark CELL's translation as current
+    python tools/translations.py glossary [LANG]      glossary terms translated another way
+
+``make translations`` runs ``build``; ``tests/test_translations.py`` runs ``check``, the
+drift test and the glossary test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import csv
+import hashlib
+import json
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+I18N = ROOT / "i18n"
+LANGUAGES = {"ja": "日本語"}
+MARKER = re.compile(r"^<!-- cell (?P<cell>[\w-]+) \| en (?P<sha>[0-9a-f]{12}) -->\s*$", re.M)
+REPO_URL = "edgelab-curriculum/edgelab/blob/main/"  # in Colab badges and GitHub links
+
+
+def source(cell: dict) -> str:
+    text = cell.get("source", "")
+    return "".join(text) if isinstance(text, list) else text
+
+
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def english_notebooks() -> list[Path]:
+    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+
+
+def load_notebook(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@dataclass
+class Entry:
+    cell: str
+    sha: str
+    text: str
+
+
+@dataclass
+class Translation:
+    path: Path
+    entries: dict[str, Entry] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, path: Path) -> "Translation":
+        found = cls(path)
+        if not path.exists():
+            return found
+        text = path.read_text(encoding="utf-8")
+        marks = list(MARKER.finditer(text))
+        for i, m in enumerate(marks):
+            end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
+            body = text[m.end():end].strip("\n")
+            found.entries[m.group("cell")] = Entry(m.group("cell"), m.group("sha"), body)
+        return found
+
+    def write(self, order: list[str]) -> None:
+        parts = []
+        for cell in order + [c for c in self.entries if c not in order]:
+            if cell in self.entries:
+                e = self.entries[cell]
+                parts.append(f"<!-- cell {e.cell} | en {e.sha} -->\n{e.text}\n")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text("\n".join(parts), encoding="utf-8")
+
+
+def translation_path(lang: str, notebook: Path) -> Path:
+    return I18N / lang / f"{notebook.stem}.md"
+
+
+def generated_path(lang: str, notebook: Path) -> Path:
+    return NOTEBOOKS / lang / notebook.name
+
+
+@dataclass
+class Report:
+    notebook: str
+    missing: list[str] = field(default_factory=list)   # English cells with no translation
+    stale: list[str] = field(default_factory=list)     # translated from another version
+    orphaned: list[str] = field(default_factory=list)  # translations of cells that are gone
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.stale or self.orphaned)
+
+
+def markdown_cells(nb: dict) -> list[dict]:
+    return [c for c in nb["cells"] if c["cell_type"] == "markdown" and source(c).strip()]
+
+
+def compare(lang: str, notebook: Path) -> Report:
+    nb = load_notebook(notebook)
+    tr = Translation.read(translation_path(lang, notebook))
+    report = Report(notebook.stem)
+    ids = set()
+    for cell in markdown_cells(nb):
+        ids.add(cell["id"])
+        entry = tr.entries.get(cell["id"])
+        if entry is None:
+            report.missing.append(cell["id"])
+        elif entry.sha != sha(source(cell)):
+            report.stale.append(cell["id"])
+    report.orphaned = [c for c in tr.entries if c not in ids]
+    return report
+
+
+def _localise_links(text: str, lang: str) -> str:
+    """Colab badges and links to a notebook point at the translated notebook."""
+    text = re.sub(rf"({re.escape(REPO_URL)}notebooks/)(\d\d_[\w]+\.ipynb)", rf"\g<1>{lang}/\g<2>", text)
+    return text
+
+
+def build_notebook(lang: str, notebook: Path) -> dict:
+    """The translated notebook: English code cells and outputs, translated Markdown."""
+    report = compare(lang, notebook)
+    if report.missing or report.stale:
+        raise SystemExit(f"{notebook.name}: {lang} translation is not current "
+                         f"({len(report.missing)} missing, {len(report.stale)} stale cells); "
+                         f"run: python tools/translations.py todo {lang} {notebook.stem[:2]}")
+    nb = load_notebook(notebook)
+    tr = Translation.read(translation_path(lang, notebook))
+    out = copy.deepcopy(nb)
+    for cell in out["cells"]:
+        if cell["cell_type"] == "markdown" and source(cell).strip():
+            text = _localise_links(tr.entries[cell["id"]].text, lang)
+            cell["source"] = text.splitlines(keepends=True)
+    out["metadata"]["edgelab"] = {"language": lang, "translated_from": f"notebooks/{notebook.name}"}
+    return out
+
+
+def dumps(nb: dict) -> str:
+    return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+
+
+def languages(arg: str | None) -> list[str]:
+    if arg is None:
+        return [lang for lang in LANGUAGES if (I18N / lang).is_dir()]
+    if arg not in LANGUAGES:
+        raise SystemExit(f"unknown language {arg!r}; known: {', '.join(LANGUAGES)}")
+    return [arg]
+
+
+def pick(nb_arg: str | None) -> list[Path]:
+    books = english_notebooks()
+    if nb_arg is None:
+        return books
+    chosen = [p for p in books if p.stem.startswith(nb_arg.zfill(2)) or p.stem == nb_arg]
+    if not chosen:
+        raise SystemExit(f"no notebook {nb_arg!r}; use its number, e.g. 02")
+    return chosen
+
+
+# --------------------------------------------------------------------- the glossary
+
+def glossary(lang: str) -> list[dict]:
+    """Rows of ``i18n/<lang>/glossary.tsv``: en, <lang>, avoid (comma-separated), note."""
+    path = I18N / lang / "glossary.tsv"
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader((line for line in f if not line.startswith("#")), delimiter="\t"))
+    return rows
+
+
+def glossary_problems(lang: str) -> list[str]:
+    """Where a glossary term is translated another way: the English cell uses the term and
+    the translation lacks the agreed word, or a translation uses a word to avoid."""
+    problems = []
+    terms = glossary(lang)
+    for notebook in english_notebooks():
+        nb = load_notebook(notebook)
+        tr = Translation.read(translation_path(lang, notebook))
+        english = {c["id"]: source(c) for c in markdown_cells(nb)}
+        for cell, entry in tr.entries.items():
+            en_text = english.get(cell, "")
+            # code spans and links are not prose: leave them out of the comparison
+            ja_prose = re.sub(r"`[^`]*`|\]\([^)]*\)", "", entry.text)
+            en_prose = re.sub(r"`[^`]*`|\]\([^)]*\)", "", en_text)
+            for row in terms:
+                term, want = row["en"], row[lang]
+                avoid = [a.strip() for a in (row.get("avoid") or "").split(",") if a.strip()]
+                for bad in avoid:
+                    if bad in ja_prose:
+                        problems.append(f"{notebook.stem} cell {cell}: '{bad}' for '{term}'; "
+                                        f"the glossary says '{want}'")
+                if re.search(rf"\b{re.escape(term)}\b", en_prose, re.I) and want not in entry.text:
+                    problems.append(f"{notebook.stem} cell {cell}: the English says '{term}', "
+                                    f"the translation never says '{want}'")
+    return problems
+
+
+# --------------------------------------------------------------------- commands
+
+def cmd_status(args) -> int:
+    bad = 0
+    for lang in languages(args.lang):
+        for notebook in english_notebooks():
+            r = compare(lang, notebook)
+            state = "current" if r.ok else (f"{len(r.missing)} missing, {len(r.stale)} stale, "
+                                             f"{len(r.orphaned)} orphaned")
+            print(f"{lang} {notebook.stem:34s} {state}")
+            bad += not r.ok
+    return 1 if bad else 0
+
+
+def cmd_todo(args) -> int:
+    for notebook in pick(args.notebook):
+        r = compare(args.lang, notebook)
+        if r.ok:
+            continue
+        nb = load_notebook(notebook)
+        cells = {c["id"]: c for c in nb["cells"]}
+        tr = Translation.read(translation_path(args.lang, notebook))
+        print(f"# {notebook.stem}: {len(r.missing)} to translate, {len(r.stale)} to re-translate, "
+              f"{len(r.orphaned)} orphaned\n")
+        for cell in r.missing + r.stale:
+            what = "translate" if cell in r.missing else "re-translate"
+            print(f"## {what}: cell {cell} (en {sha(source(cells[cell]))})\n")
+            if cell in r.stale:
+                old = _english_at(notebook, tr.entries[cell].sha, cell)
+                if old is not None:
+                    print("### the English this translation was made from\n")
+                    print(old + "\n")
+                print("### the current translation\n")
+                print(tr.entries[cell].text + "\n")
+            print("### the English now\n")
+            print(source(cells[cell]) + "\n")
+        for cell in r.orphaned:
+            print(f"## orphaned: cell {cell} is no longer in the English notebook; delete its block\n")
+    return 0
+
+
+def _english_at(notebook: Path, want: str, cell: str) -> str | None:
+    """The English text of ``cell`` whose hash was ``want``, from git history, if found."""
+    import subprocess
+
+    try:
+        rel = notebook.resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        return None          # not a file of this repository: no history to look in
+    log = subprocess.run(["git", "-C", str(ROOT), "log", "--format=%H", "--", rel],
+                         capture_output=True, text=True)
+    for commit in log.stdout.split()[:200]:
+        shown = subprocess.run(["git", "-C", str(ROOT), "show", f"{commit}:{rel}"],
+                               capture_output=True, text=True)
+        if shown.returncode:
+            continue
+        try:
+            nb = json.loads(shown.stdout)
+        except ValueError:
+            continue
+        for c in nb.get("cells", []):
+            if c.get("id") == cell and sha(source(c)) == want:
+                return source(c)
+    return None
+
+
+def cmd_build(args) -> int:
+    for lang in languages(args.lang):
+        for notebook in english_notebooks():
+            if not translation_path(lang, notebook).exists():
+                print(f"{lang} {notebook.stem}: no translation yet, not built")
+                continue
+            out = generated_path(lang, notebook)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            text = dumps(build_notebook(lang, notebook))
+            changed = not out.exists() or out.read_text(encoding="utf-8") != text
+            if changed:
+                out.write_text(text, encoding="utf-8")
+            print(f"{lang} {notebook.stem}: {'written' if changed else 'already current'}")
+    return 0
+
+
+def cmd_check(args) -> int:
+    problems = []
+    for lang in languages(args.lang):
+        for notebook in english_notebooks():
+            if not translation_path(lang, notebook).exists():
+                continue
+            r = compare(lang, notebook)
+            if not r.ok:
+                problems.append(f"{lang}/{notebook.stem}: missing {r.missing}, stale {r.stale}, "
+                                f"orphaned {r.orphaned}")
+                continue
+            out = generated_path(lang, notebook)
+            if not out.exists() or out.read_text(encoding="utf-8") != dumps(build_notebook(lang, notebook)):
+                problems.append(f"{out.relative_to(ROOT)} is not current: run make translations")
+    for p in problems:
+        print(p)
+    return 1 if problems else 0
+
+
+def cmd_stamp(args) -> int:
+    notebook = pick(args.notebook)[0]
+    nb = load_notebook(notebook)
+    cells = {c["id"]: c for c in nb["cells"]}
+    if args.cell not in cells:
+        raise SystemExit(f"{notebook.stem} has no cell {args.cell}")
+    tr = Translation.read(translation_path(args.lang, notebook))
+    if args.cell not in tr.entries:
+        raise SystemExit(f"{args.cell} has no translation to stamp")
+    tr.entries[args.cell].sha = sha(source(cells[args.cell]))
+    tr.write([c["id"] for c in nb["cells"]])
+    print(f"{args.lang}/{notebook.stem} cell {args.cell}: marked as translating the current English")
+    return 0
+
+
+def cmd_glossary(args) -> int:
+    problems = [p for lang in languages(args.lang) for p in glossary_problems(lang)]
+    for p in problems:
+        print(p)
+    return 1 if problems else 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="tools/translations.py", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in ("status", "build", "check", "glossary"):
+        p = sub.add_parser(name)
+        p.add_argument("lang", nargs="?")
+    p = sub.add_parser("todo")
+    p.add_argument("lang")
+    p.add_argument("notebook", nargs="?")
+    p = sub.add_parser("stamp")
+    p.add_argument("lang")
+    p.add_argument("notebook")
+    p.add_argument("cell")
+    args = parser.parse_args(argv)
+    return {"status": cmd_status, "todo": cmd_todo, "build": cmd_build, "check": cmd_check,
+            "stamp": cmd_stamp, "glossary": cmd_glossary}[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
