@@ -432,16 +432,12 @@ def _prepare_tensorflow(engine: Engine) -> None:
 
 
 def _distribute_tensorflow(engine: Engine) -> Placement:
-    """``MirroredStrategy`` over every GPU (the CPU when there is none), or over the CPU's
-    simulated devices: with no arguments it would take only the first CPU device."""
+    """``MirroredStrategy()``: every GPU, or without one every CPU device (one, or the N a
+    simulation made)."""
     import tensorflow as tf
 
     with native_silenced(fds=(2,)):   # its C++ start-up line names the devices on stderr
-        cpus = tf.config.list_logical_devices("CPU")
-        if len(cpus) > 1:
-            strategy = tf.distribute.MirroredStrategy([d.name for d in cpus])
-        else:
-            strategy = tf.distribute.MirroredStrategy()
+        strategy = tf.distribute.MirroredStrategy()
     return Placement.of(engine, strategy)
 
 
