@@ -67,7 +67,8 @@ def test_sizes_access_and_errors(monkeypatch):
     monkeypatch.setenv("EDGELAB_PROFILE", "quick")
     s = edgelab.sizes("mnist")
     assert s.profile == "quick" and s.epochs == s["epochs"]
-    assert profiles.sizes("mnist", "full").train_examples == 60000
+    full = profiles.sizes("mnist", "full")
+    assert full.train_examples + full.val_examples == 60000   # all of MNIST's training images
     with pytest.raises(AttributeError, match="no size 'epoch'.*known: "):
         s.epoch
     with pytest.raises(profiles.ProfileError, match="unknown lesson 'mnst'"):

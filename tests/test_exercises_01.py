@@ -28,6 +28,33 @@ from conftest import mirror_dir
 TESTS = Path(__file__).resolve().parent
 
 
+def make_context(out: Path) -> dict:
+    """The notebook's names at its exercise cells (the data home and mirror already set)."""
+    import keras
+    import tensorflow as tf
+
+    from edgelab.core import profiles
+    from edgelab.datasets import mnist
+    from edgelab.mnist import cnn, inputs
+
+    (x_train, y_train), _ = mnist.load()
+    S = profiles.sizes("mnist", "quick")
+    x_fit, y_fit = x_train[:2048], y_train[:2048]
+    lab = SimpleNamespace(seed=42, out=out)
+    steps_per_epoch = 8
+    lr = S.learning_rate
+    model = cnn.compile_model(cnn.build_model(), lr, steps=S.epochs * steps_per_epoch)
+    model.fit(inputs.pipeline(x_fit[:512], y_fit[:512], 64), epochs=1, verbose=0)
+    first = cnn.build_model(layer_names=False)
+    first.set_weights(model.get_weights())
+    first.save_weights(out / "cnn_unnamed.weights.h5")
+    model_file = out / "mnist_cnn.keras"
+    model.save(model_file)
+    return dict(np=np, math=math, tf=tf, keras=keras, cnn=cnn, inputs=inputs, S=S, lab=lab,
+                make_batches=inputs.pipeline, x_fit=x_fit, y_fit=y_fit, model=model, lr=lr,
+                steps_per_epoch=steps_per_epoch, model_file=model_file)
+
+
 @pytest.fixture(scope="module")
 def context(session_home, tmp_path_factory):
     if mirror_dir() is None:
@@ -37,29 +64,7 @@ def context(session_home, tmp_path_factory):
         mp.setenv("EDGELAB_HOME", str(session_home))
         mp.setenv("EDGELAB_MIRROR", str(mirror_dir()))
         mp.setenv("EDGELAB_OUT", str(out))
-        import keras
-        import tensorflow as tf
-
-        from edgelab.core import profiles
-        from edgelab.datasets import mnist
-        from edgelab.mnist import cnn, inputs
-
-        (x_train, y_train), _ = mnist.load()
-        S = profiles.sizes("mnist", "quick")
-        x_fit, y_fit = x_train[:2048], y_train[:2048]
-        lab = SimpleNamespace(seed=42, out=out)
-        steps_per_epoch = 8
-        lr = S.learning_rate
-        model = cnn.compile_model(cnn.build_model(), lr, steps=S.epochs * steps_per_epoch)
-        model.fit(inputs.pipeline(x_fit[:512], y_fit[:512], 64), epochs=1, verbose=0)
-        first = cnn.build_model(layer_names=False)
-        first.set_weights(model.get_weights())
-        first.save_weights(out / "cnn_unnamed.weights.h5")
-        model_file = out / "mnist_cnn.keras"
-        model.save(model_file)
-    return dict(np=np, math=math, tf=tf, keras=keras, cnn=cnn, inputs=inputs, S=S, lab=lab,
-                make_batches=inputs.pipeline, x_fit=x_fit, y_fit=y_fit, model=model, lr=lr,
-                steps_per_epoch=steps_per_epoch, model_file=model_file)
+        return make_context(out)
 
 
 @pytest.mark.parametrize("number", [1, 3, 4])

@@ -36,6 +36,43 @@ class _EagerTraining:
         return self._module.make_trainer(model, sizes, log_dir, **kwargs)
 
 
+def make_context(out) -> dict:
+    """The notebook's names at its exercise cells, at tiny sizes (the data home and mirror
+    already set)."""
+    import tensorflow as tf
+
+    from edgelab import xception
+    from edgelab.core.profiles import Sizes
+    from edgelab.datasets import flowers17
+    from edgelab.xception import projector, training
+
+    S = Sizes("xception", "quick", dict(image_size=32, batch_size=8, epochs=1,
+                                        width_multiplier=0.125, middle_blocks=0,
+                                        lr_decay_steps=100, weight_decay=1e-4, dropout=0.5,
+                                        test_accuracy_goal=0.0))
+    data = {}
+    for split, per_class, train in (("train", 3, True), ("val", 2, False), ("test", 2, False)):
+        files, labels = flowers17.load(split)
+        pick = np.concatenate([np.flatnonzero(labels == c)[:per_class] for c in range(17)])
+        data[split] = flowers17.dataset([files[i] for i in pick], labels[pick], image_size=32,
+                                        batch_size=8, shuffle=train, augment_images=train,
+                                        seed=0, drop_remainder=train)
+    tf.random.set_seed(0)
+    eager = _EagerTraining(training)
+    model = training.build_flowers_model(S, "float32")
+    trainer = eager.make_trainer(model, S, step_fn=training.train_step)
+    trainer.fit(data["train"], S.epochs, val_ds=data["val"], progress=False)
+    logits, y_test = trainer.predict(data["test"])
+    embeddings = np.concatenate([model.embed(x, is_training=False).numpy()
+                                 for x, _ in data["test"]])
+    return dict(np=np, math=math, time=time, tf=tf, xception=xception, training=eager,
+                projector=projector, S=S, data=data, compute_dtype="float32",
+                class_names=list(flowers17.CLASS_NAMES), train_step=training.train_step,
+                checkpoint_root=out / "checkpoints", lab=type("Lab", (), {"seed": 42})(),
+                trainer=trainer, model=model, logits=logits, y_test=y_test,
+                embeddings=embeddings)
+
+
 @pytest.fixture(scope="module")
 def context(session_home, tmp_path_factory):
     if mirror_dir() is None:
@@ -45,38 +82,7 @@ def context(session_home, tmp_path_factory):
         mp.setenv("EDGELAB_HOME", str(session_home))
         mp.setenv("EDGELAB_MIRROR", str(mirror_dir()))
         mp.setenv("EDGELAB_OUT", str(out))
-        import tensorflow as tf
-
-        from edgelab import xception
-        from edgelab.core.profiles import Sizes
-        from edgelab.datasets import flowers17
-        from edgelab.xception import projector, training
-
-        S = Sizes("xception", "quick", dict(image_size=32, batch_size=8, epochs=1,
-                                            width_multiplier=0.125, middle_blocks=0,
-                                            lr_decay_steps=100, weight_decay=1e-4, dropout=0.5,
-                                            test_accuracy_goal=0.0))
-        data = {}
-        for split, per_class, train in (("train", 3, True), ("val", 2, False), ("test", 2, False)):
-            files, labels = flowers17.load(split)
-            pick = np.concatenate([np.flatnonzero(labels == c)[:per_class] for c in range(17)])
-            data[split] = flowers17.dataset([files[i] for i in pick], labels[pick], image_size=32,
-                                            batch_size=8, shuffle=train, augment_images=train,
-                                            seed=0, drop_remainder=train)
-        tf.random.set_seed(0)
-        eager = _EagerTraining(training)
-        model = training.build_flowers_model(S, "float32")
-        trainer = eager.make_trainer(model, S, step_fn=training.train_step)
-        trainer.fit(data["train"], S.epochs, val_ds=data["val"], progress=False)
-        logits, y_test = trainer.predict(data["test"])
-        embeddings = np.concatenate([model.embed(x, is_training=False).numpy()
-                                     for x, _ in data["test"]])
-    return dict(np=np, math=math, time=time, tf=tf, xception=xception, training=eager,
-                projector=projector, S=S, data=data, compute_dtype="float32",
-                class_names=list(flowers17.CLASS_NAMES), train_step=training.train_step,
-                checkpoint_root=out / "checkpoints", lab=type("Lab", (), {"seed": 42})(),
-                trainer=trainer, model=model, logits=logits, y_test=y_test,
-                embeddings=embeddings)
+        return make_context(out)
 
 
 @pytest.mark.parametrize("number", [1, 2, 3, 4])

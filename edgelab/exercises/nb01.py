@@ -64,22 +64,21 @@ class EightReplicas(Exercise):
     batch into equal per-replica parts, so the pipeline batches 8 x the per-replica size,
     and an epoch has 8 times fewer steps. `drop_remainder=True` keeps every batch the same
     shape; a TPU compiles one program per input shape, so a smaller last batch would cost a
-    second compilation (and cannot be split evenly over 8 replicas). Each step averages 8
+    second compilation (and may not split evenly over 8 replicas). Each step averages 8
     times more images, so its gradient is less noisy and can take a longer step: for Adam
     the square-root rule (Malladi et al., 2022) gives x sqrt(8), about 2.83; the linear
     rule (x8) is the one for SGD, with a warm-up. Either is a starting point to check on
     the validation split."""
     messages = {
         "passed": "right: {want} images per step ({per} on each of 8 replicas), {steps} steps per "
-                  "epoch over your {images} images, all of the same shape; peak rate {lr:.4g} = "
-                  "{base:g} x sqrt(8)",
+                  "epoch, all of the same shape; peak rate {lr:.4g} = {base:g} x sqrt(8)",
         "per_replica": "your pipeline batches {got} images, one replica's share. The pipeline makes the "
                        "global batch, which the strategy splits: with 8 replicas each step takes "
                        "8 x {per} = {want} images",
         "batch": "your pipeline batches {got} images per step; 8 replicas of {per} take {want}",
         "partial": "your batches have no fixed size: the last one of each epoch is smaller. A TPU "
                    "compiles one program per input shape, so that batch costs a second compilation "
-                   "(and does not split evenly over 8 replicas): pass drop_remainder=True",
+                   "(and may not split evenly over 8 replicas): pass drop_remainder=True",
         "linear": "{lr:.4g} is the linear rule (x8), made for SGD with a warm-up; for Adam this "
                   "lesson scales the rate by sqrt(8): {want:.4g}",
         "unscaled": "{lr:g} is the one-replica rate. With 8 times the images per step the gradient is "
@@ -121,8 +120,7 @@ lr_8 = S.learning_rate * 8
             return self.wrong("unscaled", lr=lr)
         if not math.isclose(lr, want_lr, rel_tol=1e-3):
             return self.wrong("lr", base=base, want=want_lr, lr=lr)
-        return self.passed(want=want, per=per, steps=steps, images=steps * want, lr=lr,
-                           base=base)
+        return self.passed(want=want, per=per, steps=steps, lr=lr, base=base)
 
 
 # --------------------------------------------------------------------------- 2
@@ -365,7 +363,8 @@ class Resume(Exercise):
     inference only."""
     messages = {
         "passed": "right: the weights, Adam's moments and the step counter ({steps}) came back, so "
-                  "fit() continues the cosine schedule at {lr:.2g}, where it stopped",
+                  "fit() continues the cosine schedule where it stopped: at a rate of {lr:.2g}, "
+                  "not at its peak {peak:g}",
         "type": "resumed should be a Keras model, got {kind}",
         "weights": "your model's weights differ from the trained model's: {differ} of {total} "
                    "arrays are not the trained ones, so nothing (or not everything) was restored",
@@ -415,4 +414,4 @@ resumed = cnn.compile_model(cnn.build_model(), lr, steps=S.epochs * steps_per_ep
             return self.wrong("restarted", got=got, want=want, peak=peak, now=now)
         if got != want:
             return self.wrong("steps", got=got, want=want)
-        return self.passed(steps=got, lr=now)
+        return self.passed(steps=got, lr=now, peak=peak)
