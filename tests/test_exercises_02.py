@@ -3,10 +3,17 @@ starter is "not done yet", and each realistic mistake gets its own message.
 
 The namespace stands in for the notebook at its exercise cells, at sizes far below the
 quick profile's (32-px images, a thin Xception without middle blocks, one short epoch) so
-the whole file takes well under a minute: real Flower17 images, section 7's train step,
-a trained lesson model, its test embeddings and logits. Trainers that XLA does not compile
-run their steps eagerly here (``use_tf_function=False``): the same computation, without
-seconds of tracing per trainer.
+the file stays short: real Flower17 images, section 7's train step, a trained lesson model,
+its test embeddings and logits. Two stand-ins save most of the time:
+
+* trainers run their steps eagerly (``use_tf_function=False``): the same computation,
+  without seconds of tracing per trainer;
+* a trainer asked for ``jit_compile=True`` is traced by ``tf.function`` but not compiled by
+  XLA (and reports ``jit_compile=True``): XLA's compilation of even this model takes most
+  of a minute on two cores, and exercise 3's checker looks only at the flag, the step count
+  and the timings, whose first call is as much slower than the rest with tracing alone.
+  The real XLA path is the notebook's: its reference solution, run in the quick profile,
+  passed (see the closing report of the exercises issue).
 """
 
 from __future__ import annotations
@@ -22,7 +29,8 @@ from conftest import mirror_dir
 
 
 class _EagerTraining:
-    """``edgelab.xception.training`` with eager steps unless XLA is asked for."""
+    """``edgelab.xception.training`` with eager steps, and traced ones without XLA where XLA
+    is asked for (see the module docstring)."""
 
     def __init__(self, module):
         self._module = module
@@ -31,8 +39,11 @@ class _EagerTraining:
         return getattr(self._module, name)
 
     def make_trainer(self, model, sizes, log_dir=None, **kwargs):
-        if not kwargs.get("jit_compile"):
-            kwargs.setdefault("use_tf_function", False)
+        if kwargs.pop("jit_compile", False):
+            trainer = self._module.make_trainer(model, sizes, log_dir, **kwargs)   # traced
+            trainer.jit_compile = True
+            return trainer
+        kwargs.setdefault("use_tf_function", False)
         return self._module.make_trainer(model, sizes, log_dir, **kwargs)
 
 
