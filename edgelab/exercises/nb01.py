@@ -331,10 +331,16 @@ def count_digits(logits):
 
 # --------------------------------------------------------------------------- 4
 
-def _numpy(variables) -> list[np.ndarray]:
+def _rates(optimizer, step: int) -> tuple[float, float]:
+    """``(peak rate, rate at step)`` of an optimizer's learning rate or schedule."""
     import keras
 
-    return [keras.ops.convert_to_numpy(v.value if hasattr(v, "value") else v) for v in variables]
+    config = optimizer.get_config()["learning_rate"]
+    if isinstance(config, dict):                       # a serialized schedule
+        schedule = keras.optimizers.schedules.deserialize(config)
+        peak = float(config.get("config", {}).get("initial_learning_rate", schedule(0)))
+        return peak, float(keras.ops.convert_to_numpy(schedule(step)))
+    return float(config), float(config)
 
 
 class Resume(Exercise):
@@ -407,9 +413,7 @@ resumed = cnn.compile_model(cnn.build_model(), lr, steps=S.epochs * steps_per_ep
             return self.wrong("no_optimizer")
         got = int(keras.ops.convert_to_numpy(opt.iterations))
         want = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
-        schedule = model.optimizer.learning_rate
-        peak = float(getattr(schedule, "initial_learning_rate", 0.0) or 0.0)
-        now = float(keras.ops.convert_to_numpy(schedule(want))) if callable(schedule) else peak
+        peak, now = _rates(model.optimizer, want)
         if got == 0 and want > 0:
             return self.wrong("restarted", got=got, want=want, peak=peak, now=now)
         if got != want:
