@@ -155,7 +155,7 @@ def kernels(module) -> list:
     """The trainable weight matrices/kernels of ``module`` (rank >= 2): what L2 decays.
 
     Batch-norm scales and offsets and biases (rank 1) are left out, as is common practice
-    (e.g. Goyal et al. 2017; the source decayed nothing at all): they are few, and pulling
+    ("no bias decay", He et al. 2019, "Bag of Tricks for Image Classification"): they are few, and pulling
     batch norm's scale towards zero shrinks what a layer passes on. The kernels that feed
     batch norm are decayed although batch norm makes the layer's output insensitive to
     their scale: on such weights L2 does not limit what the layer can express, it keeps
