@@ -17,6 +17,14 @@ Keras reads its backend once, when it is first imported, so the choice is made i
     ...                                 # import keras, build nothing yet
     placement = engine.distribute()    # the strategy (TF) or distribution (JAX), replicas
 
+Notebook 01 writes the second step out in the frameworks' own calls, as a learner would in
+a script, and checks that it equals what :meth:`Engine.distribute` makes::
+
+    strategy = tf.distribute.MirroredStrategy()                    # TensorFlow: GPUs or the CPU
+    distribution = keras.distribution.DataParallel(devices=jax.devices())   # JAX
+    keras.distribution.set_distribution(distribution)
+    Placement.of(engine, strategy).same_as(engine.distribute(activate=False))   # True
+
 **No silent CPU fallback.** When an accelerator is visible but the chosen engine cannot
 use it (JAX without libtpu on a TPU, a CPU-only TensorFlow on a GPU machine, TensorFlow
 asked to drive a TPU), :class:`DeviceError` stops the lesson with one message that names
@@ -140,8 +148,16 @@ class Engine:
     def label(self) -> str:
         return {"jax": "JAX", "tensorflow": "TensorFlow"}[self.name]
 
-    def distribute(self) -> "Placement":
-        """The strategy (TensorFlow) or distribution (JAX) over every device, once."""
+    def distribute(self, *, activate: bool = True) -> "Placement":
+        """The strategy (TensorFlow) or distribution (JAX) over every device, once.
+
+        ``activate=False`` builds a fresh one without making it the process's distribution
+        (JAX's ``set_distribution``) and without keeping it: for comparing with one built
+        by hand (notebook 01).
+        """
+        if not activate:
+            return (_distribute_jax(self, activate=False) if self.name == "jax"
+                    else _distribute_tensorflow(self))
         if self._placement is None:
             self._placement = (_distribute_jax(self) if self.name == "jax"
                                else _distribute_tensorflow(self))
@@ -158,42 +174,76 @@ class Placement:
     strategy: object = None          # tf.distribute.Strategy (TensorFlow engine)
     distribution: object = None      # keras.distribution.DataParallel (JAX engine)
 
+    @classmethod
+    def of(cls, engine: Engine, placed) -> "Placement":
+        """The placement of a ``tf.distribute`` strategy or a ``keras.distribution``
+        distribution made by hand (notebook 01 writes its own), to print or compare."""
+        if hasattr(placed, "num_replicas_in_sync"):      # a tf.distribute.Strategy
+            found = [str(d) for d in placed.extended.worker_devices]
+            kind = _device_kind(found[0]) if found else "CPU"
+            return cls(engine, kind, found, strategy=placed)
+        found = list(placed.device_mesh.devices.flat)    # keras.distribution (JAX)
+        return cls(engine, found[0].platform.upper(), [str(d) for d in found],
+                   distribution=placed)
+
     @property
     def replicas(self) -> int:
         if self.strategy is not None:
             return int(self.strategy.num_replicas_in_sync)
         return len(self.devices)
 
+    @property
+    def how(self) -> str:
+        """``MirroredStrategy``, ``default strategy`` or ``keras.distribution.DataParallel``."""
+        if self.strategy is not None:
+            name = type(self.strategy).__name__.lstrip("_")
+            return "default strategy" if name == "DefaultDistributionStrategy" else name
+        return f"keras.distribution.{type(self.distribution).__name__}"
+
+    def same_as(self, other: "Placement") -> bool:
+        """Same kind of strategy or distribution, over the same devices, same replicas."""
+        return (self.how, self.kind, self.devices, self.replicas) == \
+            (other.how, other.kind, other.devices, other.replicas)
+
     def scope(self):
-        """Build and compile the model inside this. TensorFlow needs the strategy's scope;
-        for JAX the distribution is set globally, so this is a no-op context."""
+        """Build and compile the model inside this: the strategy's scope (TensorFlow), the
+        distribution's (JAX; it is also set for the whole process)."""
         if self.strategy is not None:
             return self.strategy.scope()
+        if self.distribution is not None:
+            return self.distribution.scope()
         return contextlib.nullcontext()
 
     def copies(self, variable) -> int:
         """On how many devices ``variable`` (a Keras variable) has a full copy."""
-        value = variable.value
-        if self.strategy is not None:
-            return len(getattr(value, "values", (value,)))  # MirroredVariable: one per replica
-        sharding = value.sharding
-        return len(sharding.device_set) if sharding.is_fully_replicated else 0
+        return copies(variable)
 
     def describe(self) -> str:
         """Three lines: engine, devices, ``replicas: N`` (what the notebook prints)."""
         import keras
 
         e = self.engine
-        if self.strategy is not None:
-            how = type(self.strategy).__name__.lstrip("_")
-            how = "default strategy" if how == "DefaultDistributionStrategy" else how
-        else:
-            how = "keras.distribution.DataParallel"
+        how = self.how
         kind = f"{self.kind} (simulated: {SIMULATE_VAR}={e.simulated})" if e.simulated else self.kind
         return (f"engine: {e.label} ({how}; Keras {keras.__version__}, backend "
                 f"{keras.backend.backend()}): {e.reason}\n"
                 f"device kind: {kind}, {len(self.devices)} device{'s' * (len(self.devices) != 1)}\n"
                 f"replicas: {self.replicas}")
+
+
+def copies(variable) -> int:
+    """On how many devices ``variable`` (a Keras variable) has a full copy: one per replica
+    for a ``MirroredVariable`` (TensorFlow), the devices of a fully replicated JAX array."""
+    value = variable.value
+    if hasattr(value, "sharding"):                      # a JAX array
+        sharding = value.sharding
+        return len(sharding.device_set) if sharding.is_fully_replicated else 0
+    return len(getattr(value, "values", (value,)))      # MirroredVariable: one per replica
+
+
+def _device_kind(name: str) -> str:
+    """``GPU`` for ``/job:localhost/replica:0/task:0/device:GPU:0``, and so on."""
+    return name.rsplit("device:", 1)[-1].split(":")[0].upper() or "CPU"
 
 
 _chosen: Engine | None = None
@@ -335,15 +385,14 @@ def _jaxlib_at_least(major: int, minor: int) -> bool:
         return False
 
 
-def _distribute_jax(engine: Engine) -> Placement:
+def _distribute_jax(engine: Engine, activate: bool = True) -> Placement:
     import jax
     import keras
 
-    found = jax.devices()
-    dist = keras.distribution.DataParallel(devices=found)
-    keras.distribution.set_distribution(dist)
-    return Placement(engine, found[0].platform.upper(), [str(d) for d in found],
-                     distribution=dist)
+    dist = keras.distribution.DataParallel(devices=jax.devices())
+    if activate:
+        keras.distribution.set_distribution(dist)
+    return Placement.of(engine, dist)
 
 
 # --------------------------------------------------------------------------- TensorFlow
@@ -383,17 +432,12 @@ def _prepare_tensorflow(engine: Engine) -> None:
 
 
 def _distribute_tensorflow(engine: Engine) -> Placement:
+    """``MirroredStrategy()``: every GPU, or without one every CPU device (one, or the N a
+    simulation made)."""
     import tensorflow as tf
 
-    if engine.simulated:
-        cpus = [d.name for d in tf.config.list_logical_devices("CPU")]
-        strategy = tf.distribute.MirroredStrategy(cpus) if len(cpus) > 1 else tf.distribute.get_strategy()
-        return Placement(engine, "CPU", cpus, strategy=strategy)
-    gpus = tf.config.list_logical_devices("GPU")
-    if gpus:
-        return Placement(engine, "GPU", [d.name for d in gpus],
-                         strategy=tf.distribute.MirroredStrategy())
-    return Placement(engine, "CPU", [d.name for d in tf.config.list_logical_devices("CPU")][:1],
-                     strategy=tf.distribute.get_strategy())
+    with native_silenced(fds=(2,)):   # its C++ start-up line names the devices on stderr
+        strategy = tf.distribute.MirroredStrategy()
+    return Placement.of(engine, strategy)
 
 

@@ -99,8 +99,10 @@ def image_grid(images: Sequence[np.ndarray], titles: Sequence[str] | None = None
 
 def history(curves: Mapping[str, Sequence[float]], *, xlabel: str = "epoch", title: str = ""):
     """Plot training curves; keys ``loss``/``val_loss`` and ``accuracy``/``val_accuracy``
-    (Keras ``History.history`` or any dict of lists) go on two panels."""
+    (Keras ``History.history`` or any dict of lists) go on two panels. Epochs are whole
+    numbers, so the x axis has ticks at whole numbers only."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     groups: dict[str, list[str]] = {}
     for key in curves:
@@ -112,6 +114,7 @@ def history(curves: Mapping[str, Sequence[float]], *, xlabel: str = "epoch", tit
             values = list(curves[key])
             ax.plot(range(1, len(values) + 1), values, marker="o", ms=3, label=key)
         ax.set_xlabel(xlabel)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(base)
         ax.legend(fontsize=8)
     if title:
@@ -122,7 +125,11 @@ def history(curves: Mapping[str, Sequence[float]], *, xlabel: str = "epoch", tit
 
 def confusion_matrix(y_true: Sequence[int], y_pred: Sequence[int],
                      class_names: Sequence[str], *, normalize: bool = True, title: str = ""):
-    """A confusion-matrix heat map (rows: true class, columns: predicted)."""
+    """A confusion-matrix heat map (rows: true class, columns: predicted).
+
+    With ``normalize`` the colour is the share of the row's (true class's) images, so
+    classes of different sizes compare; the numbers printed in the cells are counts. A
+    class the model never predicts is named in the title (its column is empty)."""
     import matplotlib.pyplot as plt
 
     k = len(class_names)
@@ -142,8 +149,14 @@ def confusion_matrix(y_true: Sequence[int], y_pred: Sequence[int],
                 if cm[i, j]:
                     ax.text(j, i, cm[i, j], ha="center", va="center", fontsize=7,
                             color="white" if shown[i, j] > shown.max() / 2 else "black")
-    fig.colorbar(im, ax=ax, fraction=0.046)
-    ax.set_title(title or f"accuracy {np.trace(cm) / max(cm.sum(), 1):.3f}")
+    bar = fig.colorbar(im, ax=ax, fraction=0.046)
+    bar.set_label("share of the true class's images" if normalize else "images")
+    heading = title or f"accuracy {np.trace(cm) / max(cm.sum(), 1):.3f}"
+    heading += "\n(colour: share of the row; numbers: counts)" if normalize and k <= 20 else ""
+    never = [class_names[j] for j in range(k) if cm[:, j].sum() == 0]
+    if never:
+        heading += f"\nnever predicted: {', '.join(never)}"
+    ax.set_title(heading, fontsize=10)
     fig.tight_layout()
     return fig
 

@@ -19,9 +19,11 @@ from pathlib import Path
 
 import pytest
 
+from edgelab.core import profiles
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "01_mnist_distribute.ipynb"
-GOAL = 0.97
+GOAL = profiles.sizes("mnist", "quick").test_accuracy_goal   # the notebook asserts it too
 
 
 def _text(nb: dict) -> str:

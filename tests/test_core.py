@@ -68,7 +68,8 @@ def test_sizes_access_and_errors(monkeypatch):
     monkeypatch.setenv("EDGELAB_PROFILE", "quick")
     s = edgelab.sizes("mnist")
     assert s.profile == "quick" and s.epochs == s["epochs"]
-    assert profiles.sizes("mnist", "full").train_examples == 60000
+    full = profiles.sizes("mnist", "full")
+    assert full.train_examples + full.val_examples == 60000   # all of MNIST's training images
     with pytest.raises(AttributeError, match="no size 'epoch'.*known: "):
         s.epoch
     with pytest.raises(profiles.ProfileError, match="unknown lesson 'mnst'"):
@@ -127,6 +128,17 @@ def test_record_load_and_table(tmp_path, monkeypatch):
     f.write_text(f.read_text() + "not json\n")
     with pytest.raises(ValueError, match="line 4"):
         results.load(f)
+
+
+def test_newest_keeps_the_latest_row_of_each_matching_key():
+    rows = [dict(key="x.full_a", value=1, time="2026-01-01"), dict(key="x.full_a", value=2, time="2026-01-03"),
+            dict(key="x.full_a", value=3, time="2026-01-02"), dict(key="ref.b", value=4, time="2026-01-01"),
+            dict(key="x.quick", value=5, time="2026-01-09")]
+    got = results.newest(("x.full_", "ref."), rows)
+    assert [(r["key"], r["value"]) for r in got] == [("ref.b", 4), ("x.full_a", 2)]
+    assert results.newest("nothing.", rows) == []
+    if paths.project_root() is not None:
+        assert results.newest("mnist.test_accuracy")      # read from the committed file
 
 
 def test_update_page_replaces_only_the_block(tmp_path):

@@ -19,6 +19,9 @@ def test_mnist_real_files(shared_home):
     assert np.bincount(y_train).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
     assert np.bincount(y_test).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
     assert int(y_train[0]) == 5 and x_train.max() == 255
+    # the published label errors index this test set: each given label is the one MNIST has
+    assert len(mnist.TEST_LABEL_ERRORS) == 15
+    assert all(int(y_test[i]) == given for i, given in mnist.TEST_LABEL_ERRORS.items())
 
 
 def test_mnist_tf_dataset(shared_home):

@@ -63,7 +63,8 @@ def run_engine(tmp_path, root: Path | None = None, *, train: bool = False,
         placement = engine.distribute()
         out = {{"engine": engine.name, "backend": keras.backend.backend(),
                 "replicas": placement.replicas, "kind": placement.kind,
-                "describe": placement.describe()}}
+                "describe": placement.describe(),
+                "fresh_same": engine.distribute(activate=False).same_as(placement)}}
         if {train!r}:
             import numpy as np
             from edgelab.mnist import cnn, inputs
@@ -121,7 +122,8 @@ def test_a_cpu_machine_trains_on_tensorflow_with_one_replica(tmp_path):
     assert (got["engine"], got["backend"], got["replicas"], got["kind"]) == \
         ("tensorflow", "tensorflow", 1, "CPU")
     assert got["describe"].splitlines()[-1] == "replicas: 1"
-    assert "default strategy" in got["describe"]
+    # MirroredStrategy() with no GPU mirrors onto the CPU: what notebook 01 writes itself
+    assert "(MirroredStrategy;" in got["describe"]
 
 
 def test_keras_backend_set_by_the_user_wins(tmp_path):
@@ -140,6 +142,7 @@ def test_two_simulated_devices_train_two_replicas(tmp_path, backend):
     assert got["describe"].splitlines()[-1] == "replicas: 2"
     assert "simulated: EDGELAB_SIMULATE_DEVICES=2" in got["describe"]
     assert got["copies"] == 2            # the first kernel has a full copy on both devices
+    assert got["fresh_same"]             # a second, inactive placement equals the first
     assert 0 < got["loss"] < 10
 
 

@@ -1,4 +1,4 @@
-"""Lesson 01's package: NumPy batches, the progress bar, the name-based checkpoint, the XLA checks.
+"""Lesson 01's package: NumPy batches, the progress bar, name-based restores, the XLA checks.
 
 These run on the TensorFlow backend, in process (the JAX engine is covered by
 tests/test_devices.py and the two-replica notebook runs of ``make test-replicas``).
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edgelab.mnist import checkpoints, cnn, inputs, training, xla
+from edgelab.mnist import cnn, inputs, training, xla
 
 
 def digits(n=50, seed=0):
@@ -56,20 +56,41 @@ def test_the_cnn_trains_from_numpy_batches_with_a_progress_bar(capsys):
     assert "epoch 1/2" in err and "epoch 2/2" in err and "4/4" in err and "loss=" in err
 
 
-def test_a_name_based_checkpoint_breaks_when_the_model_is_built_again(tmp_path):
+def test_a_name_based_restore_silently_misses_a_model_built_again(tmp_path):
+    """What notebook 01, section 7 shows: Keras' .h5 restore by layer name finds none of the
+    numbered names of a model built a second time, and says nothing; explicit names and the
+    structure-based .weights.h5 restore."""
+    same = lambda a, b: all(np.array_equal(x, y) for x, y in zip(a, b))
     first = cnn.build_model(layer_names=False)
-    saved = checkpoints.save_by_name(first, tmp_path / "by_name.npz")
+    first.save(tmp_path / "unnamed.h5")
     again = cnn.build_model(layer_names=False)
-    assert [v.path for v in first.weights] != [v.path for v in again.weights]
-    with pytest.raises(KeyError, match="not found in checkpoint"):
-        checkpoints.restore_by_name(again, saved)
-    # Stable, explicit names restore by name; Keras' weights file restores by structure.
+    assert {l.name for l in again.layers}.isdisjoint(l.name for l in first.layers)
+    untouched = again.get_weights()
+    again.load_weights(tmp_path / "unnamed.h5", by_name=True)      # no error ...
+    assert same(again.get_weights(), untouched)                     # ... and nothing loaded
+    assert not same(again.get_weights(), first.get_weights())
     named = cnn.build_model()
-    n = checkpoints.restore_by_name(cnn.build_model(), checkpoints.save_by_name(named, tmp_path / "n.npz"))
-    assert n == len(named.weights) == 8
+    named.save(tmp_path / "named.h5")
+    named_again = cnn.build_model()
+    named_again.load_weights(tmp_path / "named.h5", by_name=True)
+    assert same(named_again.get_weights(), named.get_weights())
     first.save_weights(tmp_path / "w.weights.h5")
     again.load_weights(tmp_path / "w.weights.h5")
-    assert all(np.array_equal(a, b) for a, b in zip(first.get_weights(), again.get_weights()))
+    assert same(again.get_weights(), first.get_weights())
+
+
+def test_the_tensorboard_callback_logs_the_learning_rate(tmp_path):
+    """Notebook 01 lists the curves Keras' TensorBoard callback wrote (not a checked cell:
+    it needs TensorFlow, which Colab's TPU runtime lacks); the fact is checked here."""
+    import keras
+
+    x, y = digits(64)
+    model = cnn.compile_model(cnn.build_model(), 1e-3, steps=8)
+    model.fit(inputs.numpy_batches(x, y, 16), validation_data=inputs.numpy_batches(x, y, 32),
+              epochs=1, verbose=0, callbacks=[keras.callbacks.TensorBoard(tmp_path / "logs")])
+    tags = training.logged_scalars(tmp_path / "logs")
+    assert {"epoch_accuracy", "epoch_learning_rate", "epoch_loss"} <= set(tags["train"])
+    assert {"epoch_accuracy", "epoch_loss"} <= set(tags["validation"])
 
 
 def test_xla_checks_agree_and_see_what_each_can():
@@ -84,6 +105,13 @@ def test_xla_checks_agree_and_see_what_each_can():
         return tf.nn.softmax(tf.cast(t, tf.float64))
 
     assert xla.rejected_ops(strings, logits) == ["AsString"]
+
+    def two_bad(t):     # XLA stops at the first op it cannot compile; TensorBoard lists both
+        d = tf.argmax(t, axis=1)
+        return tf.strings.as_string(d), tf.py_function(lambda v: v, [d], tf.int64)
+
+    assert len(xla.rejected_ops(two_bad, logits)) == 1
+    assert xla.tensorboard_incompatible(two_bad, logits) == ["AsString", "EagerPyFunc"]
     assert xla.tensorboard_incompatible(strings, logits) == ["AsString"]
     assert xla.rejected_ops(wide, logits) == [] and xla.tensorboard_incompatible(wide, logits) == []
     assert xla.wide_float_types(wide, logits) == ["f64"]

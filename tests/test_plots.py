@@ -84,3 +84,23 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="at least one"):
         plots.image_grid([])
     plt.close("all")
+
+
+def test_confusion_matrix_labels_its_colour_bar_and_names_a_class_never_predicted():
+    fig = plots.confusion_matrix([0, 0, 1, 1, 2, 2], [0, 0, 0, 1, 0, 1], ["a", "b", "c"])
+    bar = fig.axes[-1]
+    assert bar.get_ylabel() == "share of the true class's images"
+    title = fig.axes[0].get_title()
+    assert "never predicted: c" in title and "numbers: counts" in title
+    plt.close(fig)
+    fig = plots.confusion_matrix([0, 1], [0, 1], ["a", "b"], normalize=False)
+    assert fig.axes[-1].get_ylabel() == "images" and "never" not in fig.axes[0].get_title()
+    plt.close(fig)
+
+
+def test_history_ticks_whole_epochs_only():
+    fig = plots.history({"loss": [1.0, 0.5], "val_loss": [0.9, 0.6]})
+    fig.canvas.draw()
+    ticks = [t for t in fig.axes[0].get_xticks() if 1 <= t <= 2]
+    assert ticks == [1.0, 2.0]
+    plt.close(fig)

@@ -81,7 +81,7 @@ def test_train_step_learns_moves_the_schedule_and_adds_the_decay_to_the_loss():
             last = {k: float(v) for k, v in out.items()}
     assert int(trainer.step.numpy()) == 8 * 3
     assert last["learning_rate"] == pytest.approx(1e-2 * 0.5 ** 2)   # step 23 -> 2 halvings
-    assert last["loss"] == pytest.approx(last["cross_entropy"] + last["weight_decay"], rel=1e-5)
+    assert last["total_loss"] == pytest.approx(last["cross_entropy"] + last["weight_decay"], rel=1e-5)
     assert last["weight_decay"] > 0
     assert last["cross_entropy"] < first["cross_entropy"] * 0.7
     assert trainer.evaluate(ds)["accuracy"] > 0.8
@@ -96,7 +96,7 @@ def test_compiled_and_eager_steps_compute_the_same_update():
         trainer = T.Trainer(model, weight_decay=1e-4, use_tf_function=compiled)
         images, labels = next(iter(synthetic_dataset()))
         out = trainer.train_step(images, labels)
-        results.append((float(out["loss"]), [v.numpy() for v in model.trainable_variables]))
+        results.append((float(out["total_loss"]), [v.numpy() for v in model.trainable_variables]))
     assert results[0][0] == pytest.approx(results[1][0], rel=1e-4)
     for a, b in zip(results[0][1], results[1][1]):
         np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-5)
@@ -121,7 +121,7 @@ def test_fit_writes_summaries_and_checkpoints_and_resumes(tmp_path):
     acc = EventAccumulator(str(tmp_path / "logs" / "train"),
                            size_guidance={"tensors": 0, "images": 0}).Reload()
     tags = set(acc.Tags()["tensors"])
-    assert {"loss", "cross_entropy", "weight_decay", "accuracy", "learning_rate"} <= tags
+    assert {"total_loss", "cross_entropy", "weight_decay", "accuracy", "learning_rate"} <= tags
     assert "training_images" in tags   # image summaries are tensors in TF2 event files
     assert len(acc.Tensors("learning_rate")) == 6
     val = EventAccumulator(str(tmp_path / "logs" / "val")).Reload()
@@ -170,6 +170,7 @@ def test_one_checkpoint_folder_per_configuration(tmp_path):
         "weight decay": manager_for(weight_decay=0.0)[1],
         "XLA": manager_for(jit_compile=True)[1],
         "schedule": manager_for(schedule=T.StaircaseDecay(1e-3, 0.5, 7))[1],
+        "AdamW": manager_for(weight_decay=0.0, decoupled_weight_decay=0.05)[1],
         "batch size": manager_for(data=dict(batch_size=8, seed=0))[1],
     }
     folders = {name: m.directory for name, m in others.items()}
@@ -187,6 +188,58 @@ def test_one_checkpoint_folder_per_configuration(tmp_path):
     wrong = T.Trainer(tiny_model(), weight_decay=0.0)
     with pytest.raises(ValueError, match="another configuration"):
         wrong.restore(tf.train.CheckpointManager(wrong.checkpoint, folder, max_to_keep=1))
+
+
+def test_the_full_recipes_folder_is_the_one_its_training_run_writes():
+    """The default full-profile recipe's checkpoint folder is named after a hash of its
+    configuration; a full training run of it is found again only while that hash holds
+    (new trainer options enter the configuration only when they are used)."""
+    from edgelab.core import profiles
+
+    S = profiles.sizes("xception", "full")
+    trainer = T.make_trainer(T.build_flowers_model(S, "float32"), S)
+    assert trainer.checkpoint_folder("/runs", batch_size=S.batch_size, seed=42).name == \
+        "xception-1d584837"
+    q = profiles.sizes("xception", "quick")
+    quick = T.make_trainer(T.build_flowers_model(q, "float32"), q)
+    assert quick.checkpoint_folder("/runs", batch_size=q.batch_size, seed=42).name == \
+        "xception-ac35d417"
+
+
+def test_decoupled_weight_decay_shrinks_kernels_by_lr_times_wd_after_the_update():
+    """AdamW's step: Adam from the loss alone, then every kernel times (1 - lr * wd);
+    nothing else (batch norm, biases) is decayed."""
+    images, labels = next(iter(synthetic_dataset()))
+    tf.random.set_seed(3)
+    a = tiny_model()
+    a(images, is_training=False)
+    b = tiny_model()
+    b(images, is_training=False)
+    for va, vb in zip(a.variables, b.variables):
+        vb.assign(va)
+    plain = T.Trainer(a, weight_decay=0.0, use_tf_function=False)
+    adamw = T.Trainer(b, weight_decay=0.0, decoupled_weight_decay=0.5, use_tf_function=False)
+    plain.train_step(images, labels)
+    adamw.train_step(images, labels)
+    ks = {id(v) for v in T.kernels(b)}
+    for va, vb in zip(a.trainable_variables, b.trainable_variables):
+        factor = 1 - 1e-3 * 0.5 if id(vb) in ks else 1.0
+        np.testing.assert_allclose(vb.numpy(), va.numpy() * factor, rtol=1e-5, atol=1e-7)
+    with pytest.raises(ValueError, match="decoupled_weight_decay"):
+        T.Trainer(tiny_model(), decoupled_weight_decay=-1.0)
+
+
+def test_the_trainer_runs_the_step_function_it_is_given():
+    calls = []
+
+    def step(model, optimizer, images, labels, weight_decay, loss_scale=None):
+        calls.append(weight_decay)
+        return T.train_step(model, optimizer, images, labels, weight_decay, loss_scale)
+
+    trainer = T.Trainer(tiny_model(), weight_decay=1e-4, step_fn=step, use_tf_function=False)
+    out = trainer.train_step(*next(iter(synthetic_dataset())))
+    assert calls == [1e-4] and int(trainer.step) == 1
+    assert set(out) == {"total_loss", "cross_entropy", "weight_decay", "accuracy", "learning_rate"}
 
 
 def test_fit_refuses_an_endless_dataset():
@@ -238,7 +291,7 @@ def test_float16_training_step_runs_with_loss_scaling():
     before = [v.numpy().copy() for v in model.trainable_variables]
     scale = float(trainer.loss_scale.scale)
     out = trainer.train_step(images, labels)
-    assert np.isfinite(float(out["loss"]))
+    assert np.isfinite(float(out["total_loss"]))
     # finite scaled gradients at this scale, so the step was applied (an overflow would
     # have skipped it and halved the scale, which the test above checks)
     assert float(trainer.loss_scale.scale) == scale and int(trainer.loss_scale.good_steps) == 1

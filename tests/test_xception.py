@@ -138,16 +138,18 @@ def test_features_head_embed_and_call_agree():
     assert small("paper").embed(x).shape == (3, SMALL.top[1])
 
 
-@pytest.mark.parametrize("size", [71, 96, 149, 200])
-def test_any_input_size_from_71_works(size):
+@pytest.mark.parametrize("size, side", [(7, 1), (8, 1), (71, 3), (96, 3), (149, 5), (200, 7)])
+def test_any_input_size_from_7_works(size, side):
+    """The stem's two unpadded convolutions need 7 px; every later stage is SAME-padded."""
     model = small()
     assert model(images(1, size), is_training=False).shape == (1, 5)
+    assert model.features(images(1, size), is_training=False).shape[1:3] == (side, side)
 
 
 def test_structure_rejects_too_small_inputs_and_lists_every_stage():
     model = small()
-    with pytest.raises(ValueError, match="at least 71"):
-        X.structure(model, 64)
+    with pytest.raises(ValueError, match="at least 7"):
+        X.structure(model, 6)
     rows = X.structure(model, 96)
     names = [r[0] for r in rows]
     assert names == ["input", "stem", "entry_block1", "entry_block2", "entry_block3",
@@ -187,7 +189,7 @@ def test_width_multiplier_scales_every_width():
     (dict(dropout=1.0), "dropout"),
     (dict(middle_blocks=-1), "middle_blocks"),
     (dict(num_classes=0), "num_classes"),
-    (dict(image_size=32), "at least 71"),
+    (dict(image_size=6), "at least 7"),
     (dict(compute_dtype="int8"), "compute_dtype"),
 ])
 def test_bad_hyper_parameters_are_named(kwargs, match):

@@ -115,6 +115,28 @@ def latest(rows: Iterable[dict]) -> dict[tuple[str, str], dict]:
     return out
 
 
+def benchmark_rows() -> list[dict]:
+    """The rows of this checkout's committed ``benchmarks/results.jsonl`` (none when edgelab
+    is not installed from a source checkout)."""
+    root = paths.project_root()
+    return load(root / "benchmarks" / "results.jsonl") if root else []
+
+
+def newest(prefixes: str | Iterable[str], rows: Iterable[dict] | None = None) -> list[dict]:
+    """The newest row of every key that starts with one of ``prefixes``, sorted by key.
+
+    ``rows`` defaults to :func:`benchmark_rows`. One row per key, whatever its profile:
+    a figure asked for by name (``"xception.full_"``) is usually recorded under one.
+    """
+    prefixes = (prefixes,) if isinstance(prefixes, str) else tuple(prefixes)
+    out: dict[str, dict] = {}
+    for row in benchmark_rows() if rows is None else rows:
+        key = row["key"]
+        if key.startswith(prefixes) and row.get("time", "") >= out.get(key, {}).get("time", ""):
+            out[key] = row
+    return [out[k] for k in sorted(out)]
+
+
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
         if abs(value) >= 100:

@@ -17,7 +17,8 @@ code reads like the figure:
   pooling, 256-unit dense + ReLU, dropout, classifier: the source lesson's head).
 
 Global average pooling (not the source lesson's fixed 5x5 pool) lets any input size
-of at least 71x71 work. Inputs are float32 images in [0, 1] (what
+of at least 7x7 work (the stem's two unpadded convolutions need that much; everything
+after them is SAME-padded). Inputs are float32 images in [0, 1] (what
 ``edgelab.datasets.flowers17.dataset`` yields); the model rescales them to [-1, 1].
 
 The paper configuration (299x299, 1000 classes, ``head="paper"``) has exactly
@@ -55,7 +56,10 @@ from edgelab.core.atomic import replace_dir
 MODEL_DIR = "xception_flowers"
 CONFIG_FILE = "config.json"
 PAPER_TRAINABLE_PARAMS = 22_855_952
-MIN_IMAGE_SIZE = 71  # two unpadded 3x3 convs and four stride-2 stages need at least this
+# The stem's two unpadded 3x3 convolutions (the first with stride 2) need a 7x7 input to
+# leave a 1x1 map; every later pool, strided shortcut and separable conv is SAME-padded, so
+# it maps any size >= 1 to at least 1. Useful inputs are far larger, of course.
+MIN_IMAGE_SIZE = 7
 HEADS = ("paper", "lesson")
 
 
@@ -231,7 +235,7 @@ class Xception(snt.Module):
     ``dense_units`` and ``dropout`` (lesson head only), ``bn_decay`` (moving
     averages of the batch-norm statistics), ``compute_dtype`` (see module doc),
     ``image_size`` (the size the model is trained for; used by the SavedModel
-    signature; any size >= 71 works in Python).
+    signature; any size >= 7 works in Python).
 
     ``features(x, is_training)``: the exit flow's 4-D feature map (before pooling);
     ``head(features, is_training)``: the logits; ``embed(x, is_training)``: the vector

@@ -192,7 +192,8 @@ def tsne_2d(vectors, seed: int = 0, perplexity: float = 30.0) -> np.ndarray:
 
 
 def scatter_by_class(points, labels, class_names: Sequence[str], title: str = "", ax=None):
-    """Scatter plot of 2-D ``points`` with one colour (and legend entry) per class."""
+    """Scatter plot of 2-D ``points``, one colour and marker per class, each class's name
+    written at its median point (17 colours alone are hard to tell apart)."""
     import matplotlib.pyplot as plt
 
     pts = np.asarray(points)
@@ -201,12 +202,19 @@ def scatter_by_class(points, labels, class_names: Sequence[str], title: str = ""
         fig, ax = plt.subplots(figsize=(8, 6))
     else:
         fig = ax.figure
+    import matplotlib.patheffects as effects
+
     cmap = plt.get_cmap("tab20")
-    markers = "os^D"
+    markers = "os^Dv<>P"
     for c, name in enumerate(class_names):
         m = labels == c
-        ax.scatter(pts[m, 0], pts[m, 1], s=18, color=cmap(c % 20), marker=markers[c // 20 % 4],
+        # tab20 lists each hue twice (dark, light): neighbouring classes get other markers
+        ax.scatter(pts[m, 0], pts[m, 1], s=18, color=cmap(c % 20), marker=markers[c % len(markers)],
                    label=name, alpha=0.85, edgecolors="none")
+        if m.any():
+            cx, cy = np.median(pts[m], axis=0)
+            ax.text(cx, cy, name, fontsize=7, ha="center", va="center", color="black",
+                    path_effects=[effects.withStroke(linewidth=2.5, foreground="white")])
     ax.set_title(title)
     ax.set_xticks([])
     ax.set_yticks([])

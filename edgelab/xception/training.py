@@ -10,8 +10,13 @@ pieces here are small and separate so the notebook can show each one:
   on conv and dense kernels only (not on batch-norm scales/offsets or biases).
   With Adam this is not the same as AdamW's decoupled decay: the L2 gradient goes through
   Adam's per-weight scaling (divided by the root of the running squared gradient), so
-  weights with large, noisy gradients are barely decayed. AdamW shrinks every weight by
-  ``lr * wd`` directly, outside the adaptive scaling.
+  weights with large, noisy gradients are barely decayed. ``Trainer(...,
+  decoupled_weight_decay=wd)`` is the AdamW variant: after each Adam update every kernel
+  shrinks by ``learning_rate * wd`` (the convention of PyTorch's and Keras' AdamW).
+* :func:`train_step` - one optimisation step: forward pass under a ``tf.GradientTape``,
+  cross-entropy plus the L2 term, gradients, one Adam update (with loss scaling in
+  float16). Notebook 02 writes the same function out and shows the two agree; a
+  :class:`Trainer` runs whichever step function it is given.
 * :func:`mixed_precision_dtype` - ``bfloat16`` on TPUs and recent GPUs, ``float16`` (with
   :class:`DynamicLossScale`) on older GPUs, ``float32`` on CPUs, where lower precision
   is slower, not faster.
@@ -149,8 +154,12 @@ class StaircaseDecay:
 def kernels(module) -> list:
     """The trainable weight matrices/kernels of ``module`` (rank >= 2): what L2 decays.
 
-    Batch-norm scales and offsets and biases are rank 1 and excluded: decaying them does
-    not regularise (BN makes the layer scale-invariant) and can hurt.
+    Batch-norm scales and offsets and biases (rank 1) are left out, as is common practice
+    ("no bias decay", He et al. 2019, "Bag of Tricks for Image Classification"): they are few, and pulling
+    batch norm's scale towards zero shrinks what a layer passes on. The kernels that feed
+    batch norm are decayed although batch norm makes the layer's output insensitive to
+    their scale: on such weights L2 does not limit what the layer can express, it keeps
+    their norm small and so raises the effective learning rate (van Laarhoven 2017).
     """
     return [v for v in module.trainable_variables if len(v.shape) >= 2]
 
@@ -165,13 +174,53 @@ def l2_penalty(variables, weight_decay: float):
     return weight_decay * tf.add_n([tf.nn.l2_loss(tf.cast(v, tf.float32)) for v in variables])
 
 
+# --------------------------------------------------------------------------- the step
+
+def train_step(model, optimizer, images, labels, weight_decay: float, loss_scale=None):
+    """One optimisation step of the lesson's recipe (notebook 02 writes it out).
+
+    Forward pass under a ``tf.GradientTape``; the loss is the mean cross-entropy plus
+    ``weight_decay`` times the L2 norm of the kernels; one ``optimizer.apply`` of its
+    gradients. With a :class:`DynamicLossScale` (float16) the loss is scaled before the
+    backward pass and a step whose gradients are not finite is skipped. Returns the loss
+    (``total_loss``), its two parts and the logits.
+    """
+    with tf.GradientTape() as tape:
+        logits = model(images, is_training=True)
+        cross_entropy = tf.reduce_mean(
+            tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+        decay = l2_penalty(kernels(model), weight_decay)
+        total_loss = cross_entropy + decay
+        scaled = total_loss * loss_scale.scale if loss_scale is not None else total_loss
+    variables = model.trainable_variables
+    grads = tape.gradient(scaled, variables)
+    if loss_scale is not None:
+        grads, finite = loss_scale.unscale(grads)
+        tf.cond(finite, lambda: _apply(optimizer, grads, variables), tf.no_op)
+        loss_scale.update(finite)
+    else:
+        optimizer.apply(grads, variables)
+    return {"total_loss": total_loss, "cross_entropy": cross_entropy, "weight_decay": decay,
+            "logits": logits}
+
+
+def _apply(optimizer, grads, variables):
+    optimizer.apply(grads, variables)
+    return tf.no_op()
+
+
 # --------------------------------------------------------------------------- trainer
 
 class Trainer(tf.Module):
     """Adam + L2 weight decay + staircase schedule for a Sonnet classifier.
 
-    ``model(images, is_training)`` must return logits. ``train_step(images, labels)``
-    is compiled with ``tf.function`` (``jit_compile=True`` adds XLA); ``fit`` runs epochs,
+    ``model(images, is_training)`` must return logits. ``train_step(images, labels)`` sets
+    the learning rate from the schedule, runs ``step_fn`` (default :func:`train_step`;
+    notebook 02 passes its own, written out in the lesson, with the same signature),
+    applies the decoupled weight decay if asked, counts the step and returns
+    ``total_loss``, ``cross_entropy``, ``weight_decay``, ``accuracy`` and
+    ``learning_rate``. It is compiled with ``tf.function`` (``jit_compile=True`` adds
+    XLA); ``fit`` runs epochs,
     writes TensorBoard summaries into ``log_dir`` (``train/`` and ``val/`` runs) and
     saves a checkpoint after each epoch when given a ``tf.train.CheckpointManager``.
     ``checkpoint`` holds model, optimizer, step (and the loss scale) for resuming;
@@ -180,14 +229,21 @@ class Trainer(tf.Module):
     """
 
     def __init__(self, model, *, schedule: StaircaseDecay | None = None,
-                 weight_decay: float = 0.0, log_dir: str | Path | None = None,
+                 weight_decay: float = 0.0, decoupled_weight_decay: float = 0.0,
+                 step_fn=None, log_dir: str | Path | None = None,
                  jit_compile: bool = False, use_tf_function: bool = True):
         super().__init__(name="trainer")
         self.model = model
         self.schedule = schedule or StaircaseDecay()
         if weight_decay < 0:
             raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
+        if decoupled_weight_decay < 0:
+            raise ValueError(f"decoupled_weight_decay must be >= 0, got {decoupled_weight_decay!r}")
         self.weight_decay = float(weight_decay)
+        # AdamW (Loshchilov & Hutter): after each Adam update, every kernel shrinks by
+        # learning_rate * decoupled_weight_decay, outside Adam's per-weight scaling.
+        self.decoupled_weight_decay = float(decoupled_weight_decay)
+        self.step_fn = step_fn or train_step
         self.jit_compile = bool(jit_compile)
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         self.learning_rate = tf.Variable(self.schedule(0), trainable=False, name="learning_rate")
@@ -215,30 +271,19 @@ class Trainer(tf.Module):
     def _train_step(self, images, labels):
         self.learning_rate.assign(self.schedule(self.step))
         labels = tf.cast(labels, tf.int32)
-        with tf.GradientTape() as tape:
-            logits = self.model(images, is_training=True)
-            cross_entropy = tf.reduce_mean(
-                tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
-            decay = l2_penalty(kernels(self.model), self.weight_decay)
-            loss = cross_entropy + decay
-            scaled = loss * self.loss_scale.scale if self.loss_scale is not None else loss
-        variables = self.model.trainable_variables
-        grads = tape.gradient(scaled, variables)
-        if self.loss_scale is not None:
-            grads, finite = self.loss_scale.unscale(grads)
-            tf.cond(finite, lambda: self._apply(grads, variables), lambda: tf.no_op())
-            self.loss_scale.update(finite)
-        else:
-            self._apply(grads, variables)
+        out = self.step_fn(self.model, self.optimizer, images, labels, self.weight_decay,
+                           self.loss_scale)
+        if self.decoupled_weight_decay:
+            shrink = self.learning_rate * self.decoupled_weight_decay
+            for v in kernels(self.model):
+                v.assign_sub(shrink * v)
         self.step.assign_add(1)
         accuracy = tf.reduce_mean(tf.cast(
-            tf.equal(tf.argmax(logits, axis=1, output_type=tf.int32), labels), tf.float32))
-        return {"loss": loss, "cross_entropy": cross_entropy, "weight_decay": decay,
-                "accuracy": accuracy, "learning_rate": self.learning_rate.read_value()}
-
-    def _apply(self, grads, variables):
-        self.optimizer.apply(grads, variables)
-        return tf.no_op()
+            tf.equal(tf.argmax(out["logits"], axis=1, output_type=tf.int32), labels),
+            tf.float32))
+        return {"total_loss": out["total_loss"], "cross_entropy": out["cross_entropy"],
+                "weight_decay": out["weight_decay"], "accuracy": accuracy,
+                "learning_rate": self.learning_rate.read_value()}
 
     def _eval_logits(self, images):
         return self.model(images, is_training=False)
@@ -278,8 +323,17 @@ class Trainer(tf.Module):
     # ---------------------------------------------------------------- checkpoints
     def run_config(self) -> dict:
         """What makes this run's checkpoints this run's: the model's class, constructor
-        arguments and compute dtype, the optimizer, the schedule, the weight decay, XLA."""
+        arguments and compute dtype, the optimizer, the schedule, the weight decay, XLA.
+
+        The decoupled weight decay enters only when it is used, so that the configurations
+        (and checkpoint folders) of runs without it stay what they were before it existed.
+        The step function does not enter: the lesson's written-out step and
+        :func:`train_step` are the same computation (notebook 02 checks it); a changed
+        step needs its folder deleted by hand.
+        """
         dtype = getattr(self.model, "compute_dtype", tf.float32)
+        extra = ({"decoupled_weight_decay": self.decoupled_weight_decay}
+                 if self.decoupled_weight_decay else {})
         return json.loads(json.dumps({
             "model": {"class": type(self.model).__name__,
                       "config": getattr(self.model, "config", {}),
@@ -287,7 +341,7 @@ class Trainer(tf.Module):
             "optimizer": type(self.optimizer).__name__,
             "schedule": {"initial": self.schedule.initial, "decay_rate": self.schedule.decay_rate,
                          "decay_steps": self.schedule.decay_steps},
-            "weight_decay": self.weight_decay, "jit_compile": self.jit_compile,
+            "weight_decay": self.weight_decay, "jit_compile": self.jit_compile, **extra,
         }, sort_keys=True, default=str))
 
     def checkpoint_manager(self, root, *, max_to_keep: int = 3, **data) -> "tf.train.CheckpointManager":
@@ -458,11 +512,15 @@ def build_flowers_model(sizes, compute_dtype: str = "float32"):
         dropout=sizes.dropout, compute_dtype=compute_dtype, image_size=sizes.image_size)
 
 
-def make_trainer(model, sizes, log_dir=None, **kwargs) -> Trainer:
-    """A :class:`Trainer` with the profile's weight decay and staircase schedule."""
+def make_trainer(model, sizes, log_dir=None, *, weight_decay: float | None = None,
+                 **kwargs) -> Trainer:
+    """A :class:`Trainer` with the profile's staircase schedule and L2 weight decay
+    (``weight_decay`` overrides the profile's, e.g. ``0.0`` with
+    ``decoupled_weight_decay=...`` for AdamW). Other keywords go to :class:`Trainer`
+    (``step_fn``, ``decoupled_weight_decay``, ``jit_compile``)."""
     schedule = StaircaseDecay(INITIAL_LEARNING_RATE, DECAY_RATE, sizes.lr_decay_steps)
-    return Trainer(model, schedule=schedule, weight_decay=sizes.weight_decay, log_dir=log_dir,
-                   **kwargs)
+    wd = sizes.weight_decay if weight_decay is None else weight_decay
+    return Trainer(model, schedule=schedule, weight_decay=wd, log_dir=log_dir, **kwargs)
 
 
 def train_flowers(sizes, *, epochs: int | None = None, seed: int = 0, progress: bool = False,
