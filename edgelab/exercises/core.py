@@ -448,4 +448,5 @@ def solutions_markdown(notebook: str | int, lang: str = DEFAULT_LANGUAGE,
 
 def _template(text: str) -> str:
     """A message template with its ``{placeholders}`` shown as ``…``."""
-    return re.sub(r"\{[^}]*\}", "…", text)
+    return re.sub(r"\{\{|\}\}|\{[^{}]*\}",
+                  lambda m: {"{{": "{", "}}": "}"}.get(m.group(), "…"), text)

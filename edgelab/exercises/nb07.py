@@ -420,6 +420,8 @@ class KeepThePruned(Exercise):
         "sparsity": "{share:.1%} of the weights are zero: the exercise asks for 90%; build the "
                     "pruner with sparsity=0.9",
         "not_a_model": "pruned90 should be the pruned Keras model, got {kind}",
+        "no_layers": "pruned90 has no Conv2D or Dense layer to prune: pass the model the "
+                     "pruner returned",
     }
     mistakes = [
         Mistake('''
@@ -448,7 +450,7 @@ pruner90.fine_tune(pruned90, x_small, y_small, epochs=1)
                 w = np.asarray(kernel.numpy())
                 counts[layer.name] = (int(np.sum(w == 0)), w.size)
         if not counts:
-            return self.wrong("not_a_model", kind="a model without Conv2D/Dense layers")
+            return self.wrong("no_layers")
         share = sum(z for z, _ in counts.values()) / sum(n for _, n in counts.values())
         layer, (zeros, size) = min(counts.items(), key=lambda kv: kv[1][0] / kv[1][1])
         least = zeros / size
@@ -500,7 +502,9 @@ class PairedStandardError(Exercise):
     """
     messages = {
         "passed": "right: {diff:+.2f} points with a paired SE of {se:.2f} points ({disc} of "
-                  "{n} images disagree){verdict}",
+                  "{n} images disagree); within two SE of zero: not told apart from chance",
+        "passed_far": "right: {diff:+.2f} points with a paired SE of {se:.2f} points ({disc} of "
+                      "{n} images disagree); more than two SE from zero",
         "one_accuracy": "{got:.4f} is the standard error of one accuracy, sqrt(p (1 - p) / n): "
                         "it ignores that both models were scored on the same images. Use the "
                         "per-image differences d = int8 - float32",
@@ -541,10 +545,9 @@ se = np.sqrt(i8_right.var() / n + f32_right.var() / n)
         got = float(se)
         if abs(got - want) <= 0.02 * want + 1e-12 or abs(got - d.std(ddof=1) / np.sqrt(n)) \
                 <= 0.02 * want + 1e-12:
-            verdict = ("; within two SE of zero: not told apart from chance"
-                       if abs(d.mean()) <= 2 * want else "; more than two SE from zero")
-            return self.passed(diff=100 * d.mean(), se=100 * want, disc=int(np.sum(d != 0)),
-                               n=n, verdict=verdict)
+            key = "passed" if abs(d.mean()) <= 2 * want else "passed_far"
+            return self.passed(key, diff=100 * d.mean(), se=100 * want, disc=int(np.sum(d != 0)),
+                               n=n)
         candidates = {
             "one_accuracy": [np.sqrt(p * (1 - p) / n) for p in (b.mean(), a.mean())],
             "unpaired": [np.sqrt(a.var() / n + b.var() / n),
