@@ -169,7 +169,8 @@ class TwoReplicas(Exercise):
     "devices" share the same CPU cores, so nothing runs in parallel that did not before,
     and the all-reduce is extra work: an epoch is not faster. `python -m benchmarks
     mnist_replicas` recorded on two CPU cores: 610 images/s with one replica and 471 with
-    two on TensorFlow, 155 and 135 on JAX (benchmarks/results.jsonl). On real GPUs or TPU
+    two on TensorFlow, 155 and 135 on JAX (benchmarks/results.jsonl; one run each, on a
+    busy machine, so read them as "not faster", not as exact ratios). On real GPUs or TPU
     chips each replica has hardware of its own, which is where a speed-up comes from."""
     messages = {
         "passed": "right: {replicas} replicas on {engine}, a full copy of the weights on each; every "
@@ -307,7 +308,7 @@ def count_digits(logits):
         logits = _sample_logits()
         out = count_digits(logits)
         if out is ____:
-            raise ExerciseError("not done yet: replace ____ in `return ____` with the counts, then "
+            raise ExerciseError("replace ____ in `return ____` with the counts, then "
                                 "run the cell again")
         rejected = xla.rejected_ops(count_digits, logits)
         if rejected:
