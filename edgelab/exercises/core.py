@@ -235,6 +235,11 @@ class Exercise:
             raise KeyError(f"exercise {self._notebook}.{self.number}: no message {key!r}")
         return Result(self._notebook, self.number, status, key, messages[key].format(**values))
 
+    def fragment(self, key: str, **values: Any) -> str:
+        """A piece of a message (``messages[key]`` in the learner's language, filled in), to
+        pass as a value to another message: a verdict chosen in code stays translatable."""
+        return type(self).text("messages")[key].format(**values)
+
     def passed(self, key: str = "passed", **values: Any) -> Result:
         return self._say("passed", key, values)
 

@@ -48,11 +48,11 @@ def paired(trainer_a, trainer_b, dataset) -> dict:
     diff = (only_a - only_b) / n
     se = math.sqrt(max(only_a + only_b - (only_a - only_b) ** 2 / n, 0.0)) / n
     if only_a + only_b == 0:
-        verdict = "the two models are right on exactly the same images"
+        verdict = "verdict_same"
     elif abs(diff) < 2 * se:
-        verdict = "within twice its standard error: no difference these images can show"
+        verdict = "verdict_noise"
     else:
-        verdict = "more than twice its standard error: a difference these images do show"
+        verdict = "verdict_shown"
     return dict(n=n, acc_a=float(right_a.mean()), acc_b=float(right_b.mean()), diff=diff, se=se,
                 only_a=only_a, only_b=only_b, verdict=verdict)
 
@@ -101,6 +101,9 @@ class PaperHead(Exercise):
                   "validation images, the lesson's ({params_a:,d}) {acc_a:.3f}. The lesson's head is "
                   "{diff:+.3f} ± {se:.3f} (paired standard error: {only_a} images only it gets right, "
                   "{only_b} only the paper's head): {verdict}",
+        "verdict_same": "the two models are right on exactly the same images",
+        "verdict_noise": "within twice its standard error: no difference these images can show",
+        "verdict_shown": "more than twice its standard error: a difference these images do show",
         "head": "your paper_trainer's model has the {head!r} head; build it with head=\"paper\"",
         "size": "your paper-head model differs from the lesson's in more than its head: {what}. "
                 "Compare like with like: widths=xception.Widths().scaled(S.width_multiplier), "
@@ -112,7 +115,7 @@ class PaperHead(Exercise):
         Mistake('''
 val_ds = data["val"]
 paper_trainer = training.make_trainer(xception.Xception(len(class_names), head="paper"), S)
-''', "size", "the paper's full widths and 8 middle blocks (20.9M parameters, hours on a CPU)"),
+''', "size", "the paper's full widths and 8 middle blocks (20.8M parameters, hours on a CPU)"),
         Mistake('''
 val_ds = data["val"]
 paper_model = xception.Xception(len(class_names), widths=xception.Widths().scaled(S.width_multiplier),
@@ -142,6 +145,7 @@ paper_trainer.fit(data["train"], S.epochs, val_ds=val_ds, desc="paper head?")
         if _epochs(paper_trainer) < _epochs(trainer):
             return self.wrong("epochs", got=_epochs(paper_trainer), want=_epochs(trainer))
         cmp = paired(trainer, paper_trainer, val_ds)
+        cmp["verdict"] = self.fragment(cmp["verdict"])
         return self.passed(**cmp, params_a=trainable_parameters(trainer.model),
                            params_b=trainable_parameters(paper_trainer.model))
 
@@ -206,6 +210,9 @@ class AdamW(Exercise):
                   "({steps} steps), on top of Adam. Kernels' RMS: {rms_b:.4f} with AdamW, {rms_a:.4f} "
                   "with L2 {l2:g}. Validation accuracy: {acc_b:.3f} with AdamW, {acc_a:.3f} with L2; "
                   "L2 is {diff:+.3f} ± {se:.3f} (paired, {n} images): {verdict}",
+        "verdict_same": "the two models are right on exactly the same images",
+        "verdict_noise": "within twice its standard error: no difference these images can show",
+        "verdict_shown": "more than twice its standard error: a difference these images do show",
         "both": "your trainer adds the L2 term (weight_decay={l2:g}) and decays decoupled "
                 "({wd:g}) as well: that is two decays, not AdamW. Pass weight_decay=0.0",
         "none": "your trainer decays nothing: weight_decay and decoupled_weight_decay are both 0 "
@@ -213,7 +220,7 @@ class AdamW(Exercise):
         "l2": "this is the lesson's L2 trainer again (weight_decay={l2:g}, no decoupled decay): pass "
               "weight_decay=0.0 and decoupled_weight_decay=...",
         "tiny": "decoupled decay {wd:g} barely decays: each step multiplies a kernel by "
-                "1 - learning_rate x {wd:g}, at most 1 - {per_step:.1e}, so this run ({steps} steps) "
+                "1 - learning_rate x {wd:g}, never below 1 - {per_step:.1e}, so this run ({steps} steps) "
                 "shrinks it by {shrink:.4%}. The L2 coefficient lives on another scale; decoupled "
                 "values are around 0.01 to 0.05",
         "epochs": "your AdamW trainer has trained {got} epoch(s), the lesson's {want}: fit it as "
@@ -256,6 +263,7 @@ adamw_trainer = training.make_trainer(training.build_flowers_model(S, compute_dt
         if _epochs(adamw_trainer) < _epochs(trainer):
             return self.wrong("epochs", got=_epochs(adamw_trainer), want=_epochs(trainer))
         cmp = paired(trainer, adamw_trainer, val_ds)
+        cmp["verdict"] = self.fragment(cmp["verdict"])
         return self.passed(wd=wd, shrink=shrink, steps=steps, l2=trainer.weight_decay,
                            rms_a=_kernel_rms(trainer.model), rms_b=_kernel_rms(adamw_trainer.model),
                            **cmp)
@@ -315,6 +323,8 @@ class XlaTiming(Exercise):
         "passed": "right: without XLA a step takes {plain:.3f} s (median; {plain_lo:.3f} to "
                   "{plain_hi:.3f}), with XLA {xla:.3f} s ({xla_lo:.3f} to {xla_hi:.3f}): XLA is "
                   "{ratio:.2f}x the speed here, and {spread}",
+        "spread_apart": "the two ranges do not overlap: a difference on this machine",
+        "spread_overlap": "the two ranges overlap: no clear difference on this machine",
         "no_xla": "your xla_trainer does not compile with XLA (jit_compile is False): pass "
                   "jit_compile=True to training.make_trainer",
         "few": "your {which} list has {n} time(s): take at least 5, to see the spread",
@@ -406,9 +416,9 @@ xla_times = step_times(plain)
         p, x = lists["plain_times"], lists["xla_times"]
         pm, xm = float(np.median(p)), float(np.median(x))
         if x.max() < p.min() or p.max() < x.min():
-            spread = "the two ranges do not overlap: a difference on this machine"
+            spread = self.fragment("spread_apart")
         else:
-            spread = "the two ranges overlap: no clear difference on this machine"
+            spread = self.fragment("spread_overlap")
         return self.passed(plain=pm, plain_lo=float(p.min()), plain_hi=float(p.max()), xla=xm,
                            xla_lo=float(x.min()), xla_hi=float(x.max()), ratio=pm / xm,
                            spread=spread)
@@ -473,6 +483,9 @@ class Overlap(Exercise):
         "passed": "right: {a} and {b}: {count} times an image of one has its nearest neighbour in "
                   "the other. The model confuses them {confused} times in these predictions; the "
                   "pair it confuses most is {ca} and {cb} ({top} times){agree}",
+        "agree_same": ": the same pair",
+        "agree_other": ": another pair, so the classifier separates these two better than their "
+                       "closeness suggests",
         "names": "give the two class names, e.g. (class_names[a], class_names[b]), not {got!r}",
         "same": "your two classes are the same, {a}: each image's nearest neighbour was itself "
                 "(distance 0), or the count kept pairs within one class. Exclude the point itself "
@@ -547,8 +560,6 @@ overlap_pair = (class_names[a], class_names[b])
         confused = cm + cm.T
         np.fill_diagonal(confused, 0)
         ca, cb = np.unravel_index(confused.argmax(), confused.shape)
-        agree = (": the same pair" if {ca, cb} == {a, b} else
-                 ": another pair, so the classifier separates these two better than their "
-                 "closeness suggests")
+        agree = self.fragment("agree_same" if {ca, cb} == {a, b} else "agree_other")
         return self.passed(a=pair[0], b=pair[1], count=best, confused=int(confused[a, b]),
                            ca=names[ca], cb=names[cb], top=int(confused[ca, cb]), agree=agree)
