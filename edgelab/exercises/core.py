@@ -152,9 +152,9 @@ _RAISED = {
 }
 _LABELS = {
     "en": {"passed": "Correct", "wrong": "Not yet", "not_done": "Not done yet",
-           "hint": "Hint", "solution": "Solution", "why": "Why"},
+           "hint": "Hint", "solution": "Solution", "why": "Why", "exercise": "Exercise"},
     "ja": {"passed": "正解", "wrong": "もう一歩", "not_done": "未解答",
-           "hint": "ヒント", "solution": "解答例", "why": "解説"},
+           "hint": "ヒント", "solution": "解答例", "why": "解説", "exercise": "演習"},
 }
 
 
@@ -417,7 +417,7 @@ def solutions_markdown(notebook: str | int, lang: str = DEFAULT_LANGUAGE,
     parts = []
     for ex in ex_set:
         cls = type(ex)
-        parts.append(f"{hashes} Exercise {cls.number}: {cls.text('title', lang)}\n")
+        parts.append(f"{hashes} {labels['exercise']} {cls.number}: {cls.text('title', lang)}\n")
         parts.append(f"**{labels['hint']}.** {textwrap.dedent(cls.text('hint', lang)).strip()}\n")
         parts.append(f"**{labels['solution']}.**\n\n```python\n{cls.code('solution')}```\n")
         parts.append(f"**{labels['why']}.** {textwrap.dedent(cls.text('explanation', lang)).strip()}\n")

@@ -601,3 +601,62 @@ def notebook_view(english: Path, lang: str, english_objectives: list[str]) -> No
     if [len(s.cells) for s in en_sections] == [len(s.cells) for s in ja_sections]:
         view.section_titles = {s.number: s.title for s in ja_sections if s.number > 0}
     return view
+
+
+# ============================================================ for tools/translations.py
+
+def teaching_pages(root: Path) -> list[Path]:
+    """The English pages of the teacher's notes (``teaching/*.md``)."""
+    return sorted((root / "teaching").glob("*.md"))
+
+
+def page_reports(lang: str, root: Path) -> list[tuple[Path, ProseReport, ProseTranslation]]:
+    """Each English page, what of its hand-written prose lacks a current translation, and
+    its translation file."""
+    out = []
+    for page in teaching_pages(root):
+        tr = ProseTranslation.read(i18n_dir(lang, root) / page.name)
+        out.append((page, match(page.read_text(encoding="utf-8"), tr, page.name)[1], tr))
+    return out
+
+
+def template_problems(lang: str, root: Path) -> list[tuple[str, str]]:
+    """(template key, "missing" | "stale") for every template not translated as it is now."""
+    found = generated_translations(lang, root).get("templates", {})
+    out = []
+    for key, english in TEMPLATES.items():
+        entry = found.get(key)
+        if entry is None:
+            out.append((key, "missing"))
+        elif entry.get("en") != sha(english):
+            out.append((key, "stale"))
+    return out
+
+
+def template_skeleton(keys: list[str]) -> str:
+    """TOML tables to add to ``generated.toml`` for ``keys``: the English to translate in
+    ``ja`` (replace it), with the hash that ties the translation to it."""
+    def quoted(text: str) -> str:
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    return "\n".join(f"[templates.{key}]\nen = \"{sha(TEMPLATES[key])}\"\nja = {quoted(TEMPLATES[key])}\n"
+                     for key in keys)
+
+
+def stamp(lang: str, root: Path, page: str, block: str) -> str:
+    """Record that the translation of ``block`` of ``page`` now translates its current
+    English (after a translator updated it); returns what was done."""
+    name = page if page.endswith(".md") else f"{page}.md"
+    english = root / "teaching" / name
+    if not english.is_file():
+        raise SystemExit(f"no page teaching/{name}")
+    blocks = {p.id: p for p in pieces(english.read_text(encoding="utf-8")) if p.kind == "prose"}
+    if block not in blocks:
+        raise SystemExit(f"teaching/{name} has no hand-written block {block!r}; its blocks: "
+                         + ", ".join(blocks))
+    tr = ProseTranslation.read(i18n_dir(lang, root) / name)
+    if block not in tr.entries:
+        raise SystemExit(f"i18n/{lang}/teaching/{name} has no translation of {block} to stamp")
+    tr.entries[block].sha = sha(blocks[block].text)
+    tr.write()
+    return f"i18n/{lang}/teaching/{name} block {block}: marked as translating the current English"
