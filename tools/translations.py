@@ -155,10 +155,15 @@ def compare(lang: str, notebook: Path) -> Report:
     return report
 
 
+RELATIVE_LINK = re.compile(r"(\]\()(?![A-Za-z][\w+.-]*:|#|/)(?!\d\d_\w+\.ipynb)([^)\s]+\))")
+
+
 def _localise_links(text: str, lang: str) -> str:
-    """Colab badges and links to a notebook point at the translated notebook."""
+    """Colab badges and links to a notebook point at the translated notebook; a relative
+    link to a file of the repository keeps leading to it from ``notebooks/<lang>/``, one
+    folder deeper (a link to another lesson, ``NN_name.ipynb``, leads to its translation)."""
     text = re.sub(rf"({re.escape(REPO_URL)}notebooks/)(\d\d_[\w]+\.ipynb)", rf"\g<1>{lang}/\g<2>", text)
-    return text
+    return RELATIVE_LINK.sub(r"\g<1>../\g<2>", text)
 
 
 def build_notebook(lang: str, notebook: Path) -> dict:

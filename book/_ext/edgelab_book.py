@@ -12,6 +12,7 @@ runs took and its exercises' solutions. This extension reads that file and
   element until the reader opens it (no JavaScript needed);
 - puts a language switch in every page's header once the book has a second edition;
 - copies each lesson's notebook next to its page, for the download link;
+- fills the messages Sphinx's catalog of a language leaves empty on the search page;
 - turns a page's relative link to a repository file into a link to the page the book
   makes of it, in this edition or another (a Japanese teacher's note links
   ``../../notebooks/ja/03_gradcam.ipynb``, or ``../../notebooks/03_gradcam.ipynb`` while
@@ -326,6 +327,40 @@ def copy_notebooks(app, exception):
         shutil.copyfile(src, dest)
 
 
+# Messages that Sphinx's own catalog of a language leaves empty, so that its search page
+# would show a blank line where it says what it found (Sphinx 9's Japanese catalog has ""
+# for the plural message below): our translation, or, for a message not listed here, the
+# English (the empty entry is dropped).
+SEARCH_MESSAGES = {
+    "ja": {"Search finished, found one page matching the search query.":
+           "検索が完了しました。検索語に一致するページが ${resultCount} 件見つかりました。"},
+}
+
+
+def fill_empty_translations(app, exception):
+    """``build-finished``: no empty message in ``_static/translations.js``."""
+    if exception is not None or app.builder.format != "html":
+        return
+    path = Path(app.outdir) / "_static" / "translations.js"
+    if not path.is_file():
+        return
+    text = path.read_text(encoding="utf-8")
+    m = re.match(r"^Documentation\.addTranslations\((?P<json>.*)\);\s*$", text, re.S)
+    if m is None:
+        return
+    catalog = json.loads(m["json"])
+    fixes = SEARCH_MESSAGES.get(catalog.get("locale", ""), {})
+    messages = catalog.get("messages", {})
+    for key, value in list(messages.items()):
+        empty = value == "" if isinstance(value, str) else any(v == "" for v in value)
+        if empty and key in fixes:
+            messages[key] = [fixes[key]] if isinstance(value, list) else fixes[key]
+        elif empty and isinstance(value, list):
+            del messages[key]
+    path.write_text(f"Documentation.addTranslations({json.dumps(catalog, indent=4)});\n",
+                    encoding="utf-8")
+
+
 def setup(app):
     # tools/book.py passes the digest of _book.json: a change re-reads every page
     app.add_config_value("edgelab_book_digest", "", "env")
@@ -338,4 +373,5 @@ def setup(app):
     app.connect("html-page-context", page_context)
     app.connect("doctree-resolved", other_edition_links)
     app.connect("build-finished", copy_notebooks)
+    app.connect("build-finished", fill_empty_translations)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -224,13 +224,18 @@ def match(english: str, tr: ProseTranslation, page: str = "") -> tuple[dict[str,
         if e is not None:
             found[b.id] = e
             used.add(e.id)
-        elif b.id in tr.entries and b.id not in used:
-            found[b.id] = None
+    for b in blocks:                       # the rest: its id translated another English: stale
+        if b.id in found:
+            continue
+        found[b.id] = None
+        if b.id in tr.entries and b.id not in used:
             report.stale.append(b.id)
             used.add(b.id)
         else:
-            found[b.id] = None
             report.missing.append(b.id)
+    order = [b.id for b in blocks]
+    report.missing.sort(key=order.index)
+    report.stale.sort(key=order.index)
     report.orphaned = [i for i in tr.entries if i not in used]
     return found, report
 
