@@ -219,30 +219,78 @@ def glossary(lang: str) -> list[dict]:
 
 
 def glossary_problems(lang: str) -> list[str]:
-    """Where a glossary term is translated another way: the English cell uses the term and
-    the translation lacks the agreed word, or a translation uses a word to avoid."""
+    """Where a glossary term is translated another way: the English cell (or block, text)
+    uses the term and the translation lacks the agreed word, or a translation uses a word
+    to avoid. Covers the notebooks, the teacher's notes (hand-written blocks, and the words
+    and phrases of the generated ones) and the book's lesson facts."""
     problems = []
     terms = glossary(lang)
+
+    def compare_texts(where: str, en_text: str, text: str) -> None:
+        # code spans and links are not prose: leave them out of the comparison
+        ja_prose = re.sub(r"`[^`]*`|\]\([^)]*\)", "", text)
+        en_prose = re.sub(r"`[^`]*`|\]\([^)]*\)", "", en_text)
+        for row in terms:
+            term, want = row["en"], row[lang]
+            avoid = [a.strip() for a in (row.get("avoid") or "").split(",") if a.strip()]
+            says_term = re.search(rf"\b{re.escape(term)}\b", en_prose, re.I)
+            # a word to avoid counts where it renders the term: where the English says the
+            # term, and not as part of the agreed word (ノート in ノートブック)
+            others = ja_prose.replace(want, "\0") if want else ja_prose
+            for bad in avoid:
+                if says_term and bad in others:
+                    problems.append(f"{where}: '{bad}' for '{term}'; the glossary says '{want}'")
+            if says_term and want not in text:
+                problems.append(f"{where}: the English says '{term}', the translation never "
+                                f"says '{want}'")
+
     for notebook in english_notebooks():
         nb = load_notebook(notebook)
         tr = Translation.read(translation_path(lang, notebook))
         english = {c["id"]: source(c) for c in markdown_cells(nb)}
         for cell, entry in tr.entries.items():
-            en_text = english.get(cell, "")
-            # code spans and links are not prose: leave them out of the comparison
-            ja_prose = re.sub(r"`[^`]*`|\]\([^)]*\)", "", entry.text)
-            en_prose = re.sub(r"`[^`]*`|\]\([^)]*\)", "", en_text)
-            for row in terms:
-                term, want = row["en"], row[lang]
-                avoid = [a.strip() for a in (row.get("avoid") or "").split(",") if a.strip()]
-                for bad in avoid:
-                    if bad in ja_prose:
-                        problems.append(f"{notebook.stem} cell {cell}: '{bad}' for '{term}'; "
-                                        f"the glossary says '{want}'")
-                if re.search(rf"\b{re.escape(term)}\b", en_prose, re.I) and want not in entry.text:
-                    problems.append(f"{notebook.stem} cell {cell}: the English says '{term}', "
-                                    f"the translation never says '{want}'")
+            compare_texts(f"{notebook.stem} cell {cell}", english.get(cell, ""), entry.text)
+    for where, en_text, text in _other_texts(lang):
+        compare_texts(where, en_text, text)
     return problems
+
+
+def _other_texts(lang: str) -> list[tuple[str, str, str]]:
+    """(where, English, translation) for the teacher's notes and the book's lesson facts,
+    where they are current translations (a stale one is reported elsewhere)."""
+    out = []
+    if NOTEBOOKS != ROOT / "notebooks":       # a test's sandbox: notebooks only
+        return out
+    sys.path.insert(0, str(ROOT))
+    try:
+        from edgelab.workshop import translation as tr
+    except ImportError:
+        return out
+    for page, _, translation in tr.page_reports(lang, ROOT):
+        english = {p.id: p.text for p in tr.pieces(page.read_text(encoding="utf-8")) if p.kind == "prose"}
+        for block, entry in translation.entries.items():
+            if block in english and entry.sha == tr.sha(english[block]):
+                out.append((f"i18n/{lang}/teaching/{page.name} block {block}", english[block], entry.text))
+    data = tr.generated_translations(lang, ROOT)
+    for key, entry in data.get("templates", {}).items():
+        if key in tr.TEMPLATES and entry.get("en") == tr.sha(tr.TEMPLATES[key]):
+            out.append((f"i18n/{lang}/teaching/generated.toml template {key}", tr.TEMPLATES[key],
+                        entry.get(lang, "")))
+    for english, text in data.get("phrases", {}).items():
+        out.append((f"i18n/{lang}/teaching/generated.toml phrase {english!r}", english, text))
+    book = _book()
+    editions = book.editions()
+    edition = next((e for e in editions if e.code == lang), None)
+    if edition is not None:
+        mine, _ = book.translated_facts(edition, editions[0])
+        for stem, fact in editions[0].lessons().items():
+            for key in ("build", "needs"):
+                if key in fact and mine[stem][key] != fact[key]:
+                    out.append((f"book/{lang}/lessons.toml [{stem}] {key}", fact[key], mine[stem][key]))
+            for (k, en_what), (_, what) in zip(fact.get("results", []), mine[stem]["results"]):
+                if what != en_what:
+                    out.append((f"book/{lang}/lessons.toml [{stem}.results] {k}", en_what, what))
+    return out
 
 
 # --------------------------------------------------------------------- commands
