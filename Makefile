@@ -6,7 +6,8 @@
 #                     profile) at both ends of the supported range: test-pinned, test-colab
 #   make test-repeat  the unit tests N times (N=3), each round in a new shuffled order and seed
 #   make book         the book: a static site of the lessons in build/book/ (tools/book.py)
-#   make docs         regenerate the generated tables (README, the book's pages)
+#   make docs         regenerate the generated tables (README, README.ja.md, the book's pages)
+#                     and the teacher's notes in every language (teaching/, teaching/ja/)
 
 PYTHON   ?= python3
 VENV     ?= .venv
@@ -25,10 +26,12 @@ PYTEST_ARGS ?=
 .PHONY: setup curriculum test test-pinned test-replicas test-repeat unit notebooks-test notebooks bench readme docs book record-run lab browser constraints clean
 .PHONY: colab-setup test-colab translations
 
-# The translated notebooks (notebooks/<lang>/) from the English ones and i18n/<lang>/*.md;
-# refuses while a translation is stale (python tools/translations.py todo <lang> says what).
-translations:
-	$(PYTHON) tools/translations.py build
+# The translated notebooks (notebooks/<lang>/) from the English ones and i18n/<lang>/*.md,
+# then what is generated from them (make docs: README.ja.md's and the book's lesson tables,
+# teaching/<lang>/); refuses while a translation is stale (python tools/translations.py
+# todo <lang> says what).
+translations: setup
+	$(PY) tools/translations.py build
 
 setup: $(STAMP)
 
@@ -175,13 +178,21 @@ lab: setup
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(if $(PROFILE),EDGELAB_PROFILE=$(PROFILE)) \
 	  $(VENV)/bin/jupyter lab notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_ARGS)
 
-# The browser test (tests/test_lab_browser.py) drives Debian's Chromium; install it if missing.
+# The browser tests (tests/test_lab_browser.py, tests/test_book_browser.py) drive Debian's
+# Chromium; install it if missing, and a Japanese font (Noto CJK) if there is none, so that
+# the screenshots of the book's Japanese pages show their text rather than empty boxes.
 browser:
 	@command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || { \
 	  echo "installing Debian's chromium for the JupyterLab browser test"; \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	@! command -v fc-list >/dev/null 2>&1 || [ -n "$$(fc-list :lang=ja 2>/dev/null)" ] || { \
+	  echo "installing Debian's fonts-noto-cjk for the screenshots of the book's Japanese pages"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	    fonts-noto-cjk >/dev/null || echo "no fonts-noto-cjk: Japanese screenshots show boxes"; }
 
 constraints:
 	$(PY) -m pip freeze --exclude-editable | grep -vi '^edgelab' > constraints.new

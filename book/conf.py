@@ -39,6 +39,9 @@ myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
 # Headings get GitHub's anchors (``#where-this-lesson-departs-from-its-source``); the
 # extension turns a notebook's Jupyter-style links (``#Where-this-lesson-...``) into them.
 myst_heading_anchors = 3
+# A link to a page of another edition of the book (edgelab_book.repository_links writes
+# them) is kept as a URL, not resolved as a document of this one.
+myst_url_schemes = {"http": None, "https": None, "mailto": None, "ftp": None, "edgelab-page": None}
 
 # ---- HTML ------------------------------------------------------------------------------
 html_theme = "sphinx_book_theme"

@@ -107,7 +107,7 @@ def test_durations_read_as_a_person_says_them():
 
 def test_a_second_edition_inherits_the_words_it_does_not_translate(tmp_path):
     config = tmp_path / "editions.toml"
-    config.write_text((ROOT / "book" / "editions.toml").read_text()
+    config.write_text((ROOT / "book" / "editions.toml").read_text().split("\n[ja]", 1)[0]
                       + '\n[ja]\nlabel = "日本語"\npages = "book/ja"\nnotebooks = "notebooks/ja/*.ipynb"\n'
                         'teaching = "teaching/ja/*.md"\nsite = "ja/"\n[ja.labels]\ncolab = "Colab で開く"\n')
     en, ja = book.editions(config)
@@ -164,3 +164,102 @@ def test_solutions_come_from_the_exercise_api(monkeypatch):
     assert "```python\nk = 7\n```" in blocks[0]["markdown"] and "Wider than" in blocks[0]["markdown"]
     if "07" not in __import__("edgelab.exercises", fromlist=["notebooks"]).notebooks():
         assert book.solutions("07_edge_quantization") == []
+
+
+# ------------------------------------------------------------------ the Japanese edition
+def test_the_japanese_edition_has_every_word_of_its_own():
+    """Every word the book adds to a page is translated (none inherited from English), and
+    the edition lands in ja/ with its own pages, notebooks, teacher's notes and README."""
+    en, ja = book.editions()[:2]
+    assert (ja.code, ja.site, ja.readme, ja.pages) == ("ja", "ja/", "README.ja.md", "book/ja")
+    own = tomllib_labels("ja")
+    assert sorted(own) == sorted(tomllib_labels("en")), "labels of [ja] and [en] differ"
+    for key, text in own.items():
+        fields = set(re.findall(r"{(\w+)}", en.labels[key]))
+        assert set(re.findall(r"{(\w+)}", text)) == fields, key
+    assert (ROOT / "book" / "ja" / "index.md").is_file() and ja.teaching_paths()
+    assert {p.name for p in ja.teaching_paths()} == {p.name for p in en.teaching_paths()}
+
+
+def tomllib_labels(code: str) -> dict:
+    import tomllib
+
+    return tomllib.loads((ROOT / "book" / "editions.toml").read_text())[code]["labels"]
+
+
+def test_the_japanese_pages_and_facts_translate_the_english_as_it_is():
+    problems = book.translation_problems("ja")
+    assert problems == [], "\n".join(problems) + "\n(python tools/translations.py todo ja book)"
+
+
+def test_a_changed_english_page_or_fact_makes_its_translation_stale(tmp_path, monkeypatch, capsys):
+    """On a copy: an English landing page and a lesson fact change, their translations do
+    not; both are named, and the tables show the current English meanwhile."""
+    pages = {}
+    for code in ("en", "ja"):
+        pages[code] = tmp_path / "book" / code
+        pages[code].mkdir(parents=True)
+    english = "# Home\n\nWelcome.\n\n<!-- lessons:begin (generated) -->\n| a |\n<!-- lessons:end -->\n"
+    (pages["en"] / "index.md").write_text(english)
+    (pages["en"] / "lessons.toml").write_text('[01_a]\nbuild = "a CNN"\nneeds = "a CPU"\n'
+                                              'results = [["a.acc", "accuracy"]]\n')
+    (pages["ja"] / "index.md").write_text(
+        f"<!-- translation of {pages['en'] / 'index.md'} | en {book.prose_sha(english)} -->\n# ホーム\n")
+    (pages["ja"] / "lessons.toml").write_text(
+        f'[01_a]\nbuild = {{ text = "CNN", en = "{book.text_sha("a CNN")}" }}\n'
+        f'needs = {{ text = "CPU", en = "{book.text_sha("a CPU")}" }}\n'
+        f'[01_a.results]\n"a.acc" = {{ text = "精度", en = "{book.text_sha("accuracy")}" }}\n')
+    config = tmp_path / "editions.toml"
+    config.write_text(
+        f'[en]\nlabel = "English"\npages = "{pages["en"]}"\nnotebooks = "{tmp_path}/nb/*.ipynb"\n'
+        f'teaching = "{tmp_path}/t/*.md"\nsite = ""\n[en.labels]\n'
+        f'[ja]\nlabel = "日本語"\npages = "{pages["ja"]}"\nnotebooks = "{tmp_path}/nb/ja/*.ipynb"\n'
+        f'teaching = "{tmp_path}/t/ja/*.md"\nsite = "ja/"\n[ja.labels]\n')
+    real = book.editions
+    monkeypatch.setattr(book, "editions", lambda config_=None: real(config))
+    assert book.translation_problems("ja") == []
+    en, ja = book.editions()
+    assert book.translated_facts(ja, en)[0]["01_a"]["results"] == [["a.acc", "精度"]]
+
+    (pages["en"] / "index.md").write_text(english.replace("| a |", "| b |"))     # a table: no
+    assert book.translation_problems("ja") == []
+    (pages["en"] / "index.md").write_text(english.replace("Welcome.", "Welcome, learner."))
+    (pages["en"] / "lessons.toml").write_text('[01_a]\nbuild = "a CNN"\nneeds = "a CPU"\n'
+                                              'results = [["a.acc", "test accuracy"]]\n')
+    problems = book.translation_problems("ja")
+    assert any("index.md: translates an older" in p for p in problems), problems
+    assert any('[01_a.results] "a.acc" translates an older English' in p for p in problems), problems
+    assert book.translated_facts(ja, en)[0]["01_a"]["results"] == [["a.acc", "test accuracy"]]
+    assert book.translated_facts(ja, en)[0]["01_a"]["build"] == "CNN"
+
+
+def test_readme_ja_is_the_japanese_front_door():
+    """The two commands, every lesson with a Colab badge (its Japanese notebook once it is
+    translated, else the English one, marked), the Japanese book; README.md links it."""
+    readme = (ROOT / "README.ja.md").read_text()
+    assert re.search(r"^make curriculum\s+#", readme, re.M) and re.search(r"^make test\s+#", readme, re.M)
+    assert project.book_url("ja/") in readme
+    en, ja = book.editions()[:2]
+    translated = {p.stem for p in ja.notebook_paths()}
+    for path in en.notebook_paths():
+        if path.stem in translated:
+            assert project.colab_url(f"notebooks/ja/{path.name}") in readme, path.name
+            assert project.book_url(f"ja/notebooks/{path.stem}.html") in readme, path.stem
+        else:
+            assert project.colab_url(f"notebooks/{path.name}") in readme, path.name
+            row = next(line for line in readme.splitlines() if line.startswith(f"| {path.stem[:2]} |"))
+            assert ja.labels["untranslated"] in row, row
+    assert "](README.ja.md)" in (ROOT / "README.md").read_text()
+    assert "](README.md)" in readme
+
+
+def test_the_japanese_landing_page_says_what_is_english_only():
+    """It names the English-only pages and links them (in the English edition), the teacher's
+    notes, and the source posts under their Japanese titles."""
+    text = (ROOT / "book" / "ja" / "index.md").read_text()
+    for page in ("running", "setup", "commands", "results", "contributing"):
+        assert f"](../en/{page}.md" in text, page
+    assert "英語" in text and "```{teaching-notes}" in text
+    for title in ("今更Sonnetを触ってみる(2)", "PythonとKerasによるディープラーニング",
+                  "着彩済イラストから綺麗に線画を抽出する方法", "AutoML Vision Edgeが作るニューラルネットワーク"):
+        assert f"「{title}」" in text or f"「[{title}](" in text, title

@@ -11,10 +11,16 @@ warning an error) into ``build/test-book/``, then every page is opened as a read
 - a solution is hidden until its title is clicked, then shown;
 - at 390 px wide no page scrolls sideways.
 
+The Japanese edition (``ja/``) is read the same way: its pages load cleanly with
+``lang="ja"``, the switch leads to the same page in English and back, a lesson not
+translated yet is reached on its English page, and where a lesson is translated its Colab
+button opens ``notebooks/ja/...`` and a Japanese search finds it.
+
 A small book with two editions (English and a stand-in Japanese one, with a solution) is
-built too: it proves the language switch on every page and the collapsed solutions even
-before ``edgelab.exercises`` has solutions to show. Screenshots of the landing page and a
-lesson go to ``build/test-artifacts/``.
+built too: it proves the language switch on every page, the collapsed solutions, a
+Japanese lesson's Colab button and a Japanese search even before ``edgelab.exercises`` has
+solutions and ``notebooks/ja/`` a lesson to show. Screenshots of the landing page, a lesson
+and the Japanese landing page go to ``build/test-artifacts/``.
 """
 
 from __future__ import annotations
@@ -178,9 +184,10 @@ def test_every_page_loads_cleanly_with_no_broken_link_or_image(site, serve, brow
         for name in names:
             problems += [f"{name}: {p}" for p in reader.open(f"{base}/{name}")]
             problems += broken(site, base, name, reader.page.evaluate(_RESOURCES))
-            if name == "index.html":
+            if name in ("index.html", "ja/index.html"):
                 ARTIFACTS.mkdir(parents=True, exist_ok=True)
-                reader.page.screenshot(path=str(ARTIFACTS / "book-landing.png"))
+                shot = "book-landing.png" if name == "index.html" else "book-landing-ja.png"
+                reader.page.screenshot(path=str(ARTIFACTS / shot))
     finally:
         reader.close()
     assert problems == [], "\n".join(problems)
@@ -282,6 +289,107 @@ def test_no_page_scrolls_sideways_on_a_phone(site, serve, browser):
     assert wide == [], f"pages wider than {PHONE['width']} px: {wide}"
 
 
+# ------------------------------------------------------------- the Japanese edition
+def switch_to(reader: Reader, code: str) -> str:
+    """Click the language switch's link to ``code``; the path of the page it leads to."""
+    reader.page.locator(f"nav.edgelab-languages a[hreflang='{code}']").click()
+    reader.page.wait_for_load_state("load")
+    reader.page.wait_for_timeout(150)
+    return urlsplit(reader.page.url).path
+
+
+def japanese_word(staged: Path, lesson: str) -> str | None:
+    """A word of ``lesson``'s Japanese prose, as Sphinx's Japanese search cuts it, that no
+    other Japanese page contains."""
+    from sphinx.search.ja import DefaultSplitter
+
+    split = DefaultSplitter({}).split
+    sources = {p: p.read_text(encoding="utf-8") for p in staged.rglob("*")
+               if p.is_file() and p.suffix in (".md", ".ipynb") and not p.name.startswith("_")}
+    mine = staged / "notebooks" / f"{lesson}.ipynb"
+    others = [text for path, text in sources.items() if path != mine]
+    text = "\n".join("".join(c["source"]) for c in json.loads(mine.read_text(encoding="utf-8"))["cells"]
+                     if c["cell_type"] == "markdown")
+    # headings are left out: other pages list a lesson by its title (a toctree)
+    prose = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    headings = "\n".join(line for line in text.splitlines() if line.lstrip().startswith("#"))
+    for word in dict.fromkeys(split(prose)):
+        if word in headings:
+            continue
+        if re.fullmatch(r"[\u3040-\u30ff\u4e00-\u9fff]{3,}", word) and \
+                re.search(r"[\u30a0-\u30ff\u4e00-\u9fff]", word) and not any(word in t for t in others):
+            return word
+    return None
+
+
+def search_hits(reader: Reader, url: str) -> set[str]:
+    assert reader.open(url) == []
+    reader.page.wait_for_function(
+        "() => document.querySelector('#search-results .search-summary')?.textContent",
+        timeout=30_000)
+    hits = reader.page.eval_on_selector_all("#search-results ul.search li a",
+                                            "links => links.map(a => a.href)")
+    assert reader.problems == []
+    return {urlsplit(h).path.lstrip("/") for h in hits}
+
+
+def test_the_japanese_edition(site, serve, browser):
+    """Landing page and teacher's notes in Japanese, the switch both ways, every lesson
+    reachable (its own page, or the English one until it is translated); a translated
+    lesson's Colab button and a Japanese search."""
+    ja = book.editions()[1]
+    assert ja.code == "ja" and (site / "ja" / "index.html").is_file()
+    translated = sorted(p.stem for p in ja.notebook_paths())
+    base = serve(site)
+    reader = Reader(browser, DESKTOP)
+    try:
+        assert reader.open(f"{base}/index.html") == []
+        assert switch_to(reader, "ja") == "/ja/index.html"
+        assert reader.page.locator("html").get_attribute("lang") == "ja"
+        assert reader.problems == []
+        assert switch_to(reader, "en") == "/index.html"
+        assert reader.page.locator("html").get_attribute("lang") == "en"
+        # the landing page reaches every lesson: its Japanese page or, not translated yet,
+        # the English one, marked as such
+        reader.open(f"{base}/ja/index.html")
+        links = reader.page.eval_on_selector_all("article table a", "as => as.map(a => a.href)")
+        for notebook in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+            own = f"{base}/ja/notebooks/{notebook.stem}.html"
+            english = f"{base}/notebooks/{notebook.stem}.html"
+            assert (own if notebook.stem in translated else english) in links, notebook.stem
+        # the teacher's notes, and the switch from one of them and back
+        reader.open(f"{base}/ja/teaching/03_gradcam.html")
+        assert reader.page.locator("html").get_attribute("lang") == "ja"
+        assert reader.page.locator("article h1").first.inner_text().startswith("講師用ノート")
+        assert switch_to(reader, "en") == "/teaching/03_gradcam.html"
+        assert switch_to(reader, "ja") == "/ja/teaching/03_gradcam.html"
+        # an English lesson with no Japanese page: the switch leads to the Japanese landing
+        # page and says why
+        missing = [n.stem for n in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+                   if n.stem not in translated]
+        if missing:
+            reader.open(f"{base}/notebooks/{missing[0]}.html")
+            link = reader.page.locator("nav.edgelab-languages a[hreflang='ja']")
+            assert link.get_attribute("title"), "the switch does not say the page is missing"
+            assert switch_to(reader, "ja") == "/ja/index.html"
+        for stem in translated:
+            page = f"ja/notebooks/{stem}.html"
+            assert reader.open(f"{base}/{page}") == []
+            assert reader.page.locator("html").get_attribute("lang") == "ja"
+            colab = reader.page.locator("a.edgelab-colab")
+            assert colab.get_attribute("href") == project.colab_url(f"notebooks/ja/{stem}.ipynb"), page
+            assert switch_to(reader, "en") == f"/notebooks/{stem}.html"
+            assert switch_to(reader, "ja") == f"/{page}"
+        if translated:
+            reader.page.screenshot(path=str(ARTIFACTS / "book-lesson-ja.png"))
+            word = japanese_word(site.parent / f"{site.name}-src" / "ja", translated[-1])
+            if word is not None:
+                found = search_hits(reader, f"{base}/ja/search.html?q={word}")
+                assert f"ja/notebooks/{translated[-1]}.html" in found, f"searching {word!r} found {found}"
+    finally:
+        reader.close()
+
+
 def assert_hidden_until_clicked(page) -> None:
     solution = page.locator("details.edgelab-solution").first
     body = solution.locator(".edgelab-solution-body")
@@ -304,7 +412,7 @@ MINI_NOTEBOOK = {
          "source": "print(6 * 7)",
          "outputs": [{"output_type": "stream", "name": "stdout", "text": "42\n"}]},
         {"cell_type": "markdown", "id": "exercises", "metadata": {},
-         "source": "## Exercises\n\n1. Print 43."},
+         "source": "## Exercises\n\n1. Print 43. Then [the next lesson](02_more.ipynb)."},
     ],
     "metadata": {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
                                 "name": "python3"}},
@@ -316,31 +424,45 @@ MINI_NOTEBOOK = {
 def two_editions(tmp_path_factory) -> Path:
     """An English and a Japanese edition of a one-lesson book, each with a solution."""
     root = tmp_path_factory.mktemp("two-editions")
+    # the Japanese notebooks lie in notebooks/ja/, as in the repository
+    folders = {"en": root / "en" / "notebooks", "ja": root / "ja" / "notebooks" / "ja"}
     for code, title in (("en", "A lesson"), ("ja", "レッスン")):
         (root / code / "pages").mkdir(parents=True)
-        (root / code / "notebooks").mkdir()
+        folders[code].mkdir(parents=True)
         (root / code / "pages" / "index.md").write_text(
             f"# {'Home' if code == 'en' else 'ホーム'}\n\nSee [the Makefile](../Makefile).\n\n"
             "```{teaching-notes}\n```\n\n"
             "```{toctree}\n:glob:\n\nnotebooks/*\nteaching/index\n```\n", encoding="utf-8")
         nb = json.loads(json.dumps(MINI_NOTEBOOK))
         nb["cells"][0]["source"] = nb["cells"][0]["source"].replace("A lesson", title)
-        (root / code / "notebooks" / "01_lesson.ipynb").write_text(
-            json.dumps(nb, ensure_ascii=False), encoding="utf-8")
+        if code == "ja":       # as tools/translations.py writes it, with prose of its own
+            nb["cells"][0]["source"] = nb["cells"][0]["source"].replace(
+                "notebooks/01_lesson.ipynb", "notebooks/ja/01_lesson.ipynb").replace(
+                "](../tests/", "](../../tests/") + \
+                "\n\n深層学習の量子化について、畳み込み層を中心に説明します。"
+        (folders[code] / "01_lesson.ipynb").write_text(json.dumps(nb, ensure_ascii=False),
+                                                      encoding="utf-8")
+    # a second lesson in English only: the Japanese lesson's link to it leads to its
+    # English page
+    second = json.loads(json.dumps(MINI_NOTEBOOK))
+    second["cells"] = [{"cell_type": "markdown", "id": "head", "metadata": {},
+                        "source": "# 02 · More\n\nIn English only."}]
+    (folders["en"] / "02_more.ipynb").write_text(json.dumps(second), encoding="utf-8")
     (root / "teaching").mkdir()
     (root / "teaching" / "01_lesson.md").write_text(
         "# Teaching lesson 01\n\nThe learners open [the lesson](../notebooks/01_lesson.ipynb).\n")
     (root / "teaching" / "timetable.md").write_text("# Timetable\n\n09:00 lesson 01.\n")
-    labels = (ROOT / "book" / "editions.toml").read_text(encoding="utf-8").split("[en.labels]", 1)[1]
+    labels = (ROOT / "book" / "editions.toml").read_text(encoding="utf-8").split(
+        "[en.labels]", 1)[1].split("\n[ja]", 1)[0]
     (root / "editions.toml").write_text(
         f'[en]\nlabel = "English"\npages = "{root}/en/pages"\nnotebooks = "{root}/en/notebooks/*.ipynb"\n'
         f'teaching = "{root}/teaching/*.md"\nsite = ""\n[en.labels]{labels}\n'
-        f'[ja]\nlabel = "日本語"\npages = "{root}/ja/pages"\nnotebooks = "{root}/ja/notebooks/*.ipynb"\n'
+        f'[ja]\nlabel = "日本語"\npages = "{root}/ja/pages"\nnotebooks = "{root}/ja/notebooks/ja/*.ipynb"\n'
         f'teaching = "{root}/none/*.md"\nsite = "ja/"\n[ja.labels]\ncolab = "Colab で開く"\n',
         encoding="utf-8")
     out = root / "site"
     solution = [{"title": "Exercise 1", "markdown": "```python\nprint(43)\n```"}]
-    assert book.build(out, config=root / "editions.toml", solutions_of=lambda stem, lang: solution) == 0
+    assert book.build(out, config=root / "editions.toml", solutions_of=lambda stem, lang: solution if stem == "01_lesson" else []) == 0
     return out
 
 
@@ -379,12 +501,26 @@ def test_a_second_edition_and_collapsed_solutions(two_editions, serve, browser):
         assert reader.page.locator("html").get_attribute("lang") == "ja"
         assert reader.page.locator("a.edgelab-colab").inner_text() == "Colab で開く"
         assert reader.page.locator("a.edgelab-colab").get_attribute("href") == \
-            project.colab_url("notebooks/01_lesson.ipynb")
+            project.colab_url("notebooks/ja/01_lesson.ipynb")
         assert_hidden_until_clicked(reader.page)
+        # its link to a lesson not translated: the English page
+        reader.page.locator("article a", has_text="the next lesson").click()
+        reader.page.wait_for_load_state("load")
+        assert urlsplit(reader.page.url).path == "/notebooks/02_more.html"
+        reader.page.go_back()
+        reader.page.wait_for_load_state("load")
         reader.page.locator("nav.edgelab-languages a[hreflang='en']").click()
         reader.page.wait_for_load_state("load")
         assert urlsplit(reader.page.url).path == "/notebooks/01_lesson.html"
         assert reader.page.locator("html").get_attribute("lang") == "en"
+        # an English page the Japanese edition lacks: its switch says so and leads home
+        reader.open(f"{base}/notebooks/02_more.html")
+        assert reader.page.locator("nav.edgelab-languages a[hreflang='ja']").get_attribute("href") \
+            == "../ja/index.html"
+        # a Japanese search finds the Japanese lesson
+        word = japanese_word(two_editions.parent / f"{two_editions.name}-src" / "ja", "01_lesson")
+        assert word is not None
+        assert search_hits(reader, f"{base}/ja/search.html?q={word}") == {"ja/notebooks/01_lesson.html"}
     finally:
         reader.close()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import types
@@ -494,6 +495,48 @@ def test_teach_writes_keeps_prose_and_checks(rows, tmp_path, monkeypatch):
 
 
 def test_the_committed_teaching_notes_are_up_to_date():
+    """In every language: teaching/ and teaching/ja/ are what `edgelab teach` writes."""
     proc = edgelab("teach", "--check")
     assert proc.returncode == 0, proc.stderr + \
         " (regenerate them: edgelab teach, after recording runs: make record-run)"
+
+
+QUANTITY = re.compile(r"^\**~?[\d.,]+(?: ?(?:s|min|h|MB|KB|秒|分|時間))?\**$|^\d\d:\d\d$")
+
+
+def _table_rows(text: str) -> list[list[str]]:
+    return [[c.strip() for c in line.strip().strip("|").split("|")]
+            for line in text.splitlines() if line.startswith("| ") and not line.startswith("|---")]
+
+
+def test_the_japanese_notes_show_the_english_figures():
+    """Every figure in a table of the English notes (minutes, sizes, clock times, counts)
+    is in the same row and column of the Japanese page, as the same number."""
+    pages = sorted((ROOT / "teaching").glob("*.md"))
+    assert {p.name for p in (ROOT / "teaching" / "ja").glob("*.md")} == {p.name for p in pages}
+    for page in pages:
+        en = _table_rows(page.read_text())
+        ja = _table_rows((ROOT / "teaching" / "ja" / page.name).read_text())
+        assert len(en) == len(ja), page.name
+        compared = 0
+        for row_en, row_ja in zip(en, ja):
+            assert len(row_en) == len(row_ja), (page.name, row_en, row_ja)
+            for cell_en, cell_ja in zip(row_en, row_ja):
+                if QUANTITY.match(cell_en):
+                    assert re.findall(r"[\d.,:]+", cell_en) == re.findall(r"[\d.,:]+", cell_ja), \
+                        (page.name, cell_en, cell_ja)
+                    compared += 1
+        assert compared > 5, page.name
+
+
+def test_notes_written_elsewhere_keep_the_hand_written_prose(rows, tmp_path):
+    """`edgelab teach --out DIR` (a teacher's own timings) starts from the checkout's prose,
+    in both languages."""
+    out = tmp_path / "my-notes"
+    notes.write(out, rows, prose_from=ROOT / "teaching")
+    page = (out / "02_xception_sonnet_flowers.md").read_text()
+    assert "## Discussion questions" in page and "_(to write)_" not in page
+    committed = (ROOT / "teaching" / "02_xception_sonnet_flowers.md").read_text()
+    question = next(line for line in committed.splitlines() if line.startswith("1. "))
+    assert question in page
+    assert "## ディスカッションの問い" in (out / "ja" / "02_xception_sonnet_flowers.md").read_text()

@@ -18,6 +18,17 @@ solutions) and the editions the language switch links.
 ``README.md`` and on the book's landing page (from ``book/<code>/lessons.toml``, the
 notebooks' titles and the recorded runs), the results tables (``benchmarks/results.jsonl``)
 and the command reference (the ``edgelab`` parsers). ``--check`` only lists stale files.
+
+**Editions in other languages** (``book/editions.toml``) list every lesson: a lesson whose
+notebook is translated (``notebooks/<code>/``) links its page in the edition, one that is
+not yet links the English page and says so. Their words are tied to the English they
+translate, so that they cannot drift unnoticed: ``book/<code>/lessons.toml`` holds each
+translated fact with the hash of its English (``{ text = "...", en = "<hash>" }``; a fact
+whose English changed shows the English until re-translated), and a translated page starts
+with ``<!-- translation of book/en/<page> | en <hash> -->``, the hash of the English page's
+hand-written text (its generated tables left out). :func:`translation_problems` lists what
+is stale; ``python tools/translations.py todo <code> book`` shows what changed in the
+English since (from git history), and ``tests/test_book.py`` fails naming each.
 """
 
 from __future__ import annotations
@@ -74,6 +85,160 @@ class Edition:
     def text(self, key: str, **values) -> str:
         return self.labels[key].format(**values)
 
+    def duration(self, minutes: float) -> str:
+        """:func:`duration` in this edition's units (the same number)."""
+        value, unit = duration(minutes).split(" ")
+        return self.text(f"unit_{unit}", n=value) if f"unit_{unit}" in self.labels else \
+            f"{value} {unit}"
+
+
+@dataclass
+class Lesson:
+    """A lesson as an edition shows it: its own notebook where translated, else the English."""
+
+    stem: str
+    path: Path                 # the notebook the edition shows or links
+    translated: bool           # the edition has its own notebook of it
+    title: str
+
+
+def lesson_list(edition: Edition, english: Edition) -> list[Lesson]:
+    """Every lesson of the English edition, as ``edition`` shows it."""
+    own = {p.stem: p for p in edition.notebook_paths()}
+    out = []
+    for path in english.notebook_paths():
+        mine = own.get(path.stem)
+        out.append(Lesson(path.stem, mine or path, mine is not None, notebook_title(mine or path)))
+    return out
+
+
+def translated_facts(edition: Edition, english: Edition) -> tuple[dict[str, dict], list[str]]:
+    """What each lesson builds and needs, and its results' descriptions, in ``edition``'s
+    language: a translated text where its ``en`` hash is the English's now, else the
+    English (and a problem naming it). ``uses`` and the results' keys are the English ones."""
+    facts = english.lessons()
+    if edition.code == english.code:
+        return facts, []
+    path = edition.pages_dir / "lessons.toml"
+    mine = tomllib.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    where = repo_path(path)
+    out, problems = {}, []
+
+    def pick(entry, english_text: str, name: str) -> str:
+        if not isinstance(entry, dict) or "text" not in entry:
+            problems.append(f"{where}: {name} is not translated")
+            return english_text
+        if entry.get("en") != text_sha(english_text):
+            problems.append(f"{where}: {name} translates an older English (stale; the English "
+                            f"now: {english_text!r}, hash {text_sha(english_text)})")
+            return english_text
+        return entry["text"]
+
+    for stem, fact in facts.items():
+        own = mine.get(stem, {})
+        merged = dict(fact)
+        for key in ("build", "needs"):
+            if key in fact:
+                merged[key] = pick(own.get(key), fact[key], f"[{stem}] {key}")
+        merged["results"] = [[key, pick(own.get("results", {}).get(key), what,
+                                        f"[{stem}.results] \"{key}\"")]
+                             for key, what in fact.get("results", [])]
+        out[stem] = merged
+    problems += [f"{where}: [{stem}] is not a lesson any more (delete it)"
+                 for stem in mine if stem not in facts]
+    return out, problems
+
+
+def text_sha(text: str) -> str:
+    return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()[:12]
+
+
+GENERATED_BLOCK = re.compile(r"<!-- ([\w-]+):begin.*?<!-- \1:end -->", re.S)
+TRANSLATION_MARK = re.compile(r"<!-- translation of (?P<page>\S+) \| en (?P<sha>[0-9a-f]{12}) -->")
+
+
+def prose_sha(text: str) -> str:
+    """The hash of a page's hand-written text: its generated blocks left out, so that a
+    regenerated table does not make its translations stale."""
+    return text_sha(GENERATED_BLOCK.sub("", text))
+
+
+def page_translations(edition: Edition) -> list[tuple[Path, Path, str]]:
+    """(translated page, the English page it translates, the hash it records) for each page
+    of ``edition`` (and its README) that says it translates one."""
+    out = []
+    readme = [ROOT / edition.readme] if edition.readme and (ROOT / edition.readme).is_file() else []
+    for page in sorted(edition.pages_dir.glob("*.md")) + readme:
+        m = TRANSLATION_MARK.search(page.read_text(encoding="utf-8"))
+        if m:
+            out.append((page, ROOT / m["page"], m["sha"]))
+    return out
+
+
+def translation_problems(code: str) -> list[str]:
+    """What of edition ``code``'s own text no longer translates the English: pages and
+    lesson facts (empty for the English edition)."""
+    all_editions = editions()
+    english = all_editions[0]
+    edition = next((e for e in all_editions if e.code == code), None)
+    if edition is None or edition.code == english.code:
+        return []
+    problems = translated_facts(edition, english)[1]
+    if (edition.pages_dir / "index.md").is_file() and not any(
+            p.name == "index.md" for p, _, _ in page_translations(edition)):
+        problems.append(f"{repo_path(edition.pages_dir / 'index.md')}: no line "
+                        "<!-- translation of book/en/index.md | en HASH --> says what it translates")
+    for page, source, recorded in page_translations(edition):
+        if not source.is_file():
+            problems.append(f"{repo_path(page)}: translates {repo_path(source)}, which is gone")
+        elif prose_sha(source.read_text(encoding="utf-8")) != recorded:
+            problems.append(f"{repo_path(page)}: translates an older {repo_path(source)} (stale: "
+                            f"python tools/translations.py todo {code} book shows what changed)")
+    return problems
+
+
+def print_todo(code: str) -> int:
+    """``tools/translations.py todo <code> book``: each stale page with what changed in its
+    English since the version it translates (a diff, from git history), the hash to record
+    once it is updated, and each lesson fact to (re-)translate."""
+    import difflib
+
+    all_editions = editions()
+    edition = next((e for e in all_editions if e.code == code), None)
+    if edition is None or edition.code == all_editions[0].code:
+        print(f"no edition {code!r} besides the English one in book/editions.toml")
+        return 1
+    for page, source, recorded in page_translations(edition):
+        now = source.read_text(encoding="utf-8") if source.is_file() else ""
+        if prose_sha(now) == recorded:
+            continue
+        print(f"# {repo_path(page)} translates an older {repo_path(source)}\n")
+        old = _english_page_at(source, recorded)
+        if old is None:
+            print("(the version it translates is not in the git history here)\n")
+        else:
+            print("".join(difflib.unified_diff(
+                GENERATED_BLOCK.sub("", old).splitlines(keepends=True),
+                GENERATED_BLOCK.sub("", now).splitlines(keepends=True),
+                fromfile=f"{repo_path(source)} (translated)", tofile=f"{repo_path(source)} (now)")))
+        print(f"\nOnce the translation says the same, record: <!-- translation of "
+              f"{repo_path(source)} | en {prose_sha(now)} -->\n")
+    for problem in translated_facts(edition, all_editions[0])[1]:
+        print(problem)
+    return 0
+
+
+def _english_page_at(path: Path, want: str) -> str | None:
+    rel = repo_path(path)
+    log = subprocess.run(["git", "-C", str(ROOT), "log", "--format=%H", "--", rel],
+                         capture_output=True, text=True)
+    for commit in log.stdout.split()[:200]:
+        shown = subprocess.run(["git", "-C", str(ROOT), "show", f"{commit}:{rel}"],
+                               capture_output=True, text=True)
+        if shown.returncode == 0 and prose_sha(shown.stdout) == want:
+            return shown.stdout
+    return None
+
 
 def editions(config: Path | None = None) -> list[Edition]:
     """The editions in ``book/editions.toml``, the first (English) first."""
@@ -127,10 +292,10 @@ def time_text(edition: Edition, latest: dict, stem: str) -> str:
     runs = lesson_runs(latest, stem)
     if not runs:
         return edition.text("time_none")
-    items = [edition.text("time_run", duration=duration(r["value"]), profile=r.get("profile", "?"),
+    items = [edition.text("time_run", duration=edition.duration(r["value"]), profile=r.get("profile", "?"),
                           hardware=r.get("hardware", "?"), date=r.get("time", "")[:10])
              for r in runs]
-    return edition.text("time", runs="; ".join(items))
+    return edition.text("time", runs=edition.labels.get("time_sep", "; ").join(items))
 
 
 def solutions(stem: str, lang: str = "en") -> list[dict]:
@@ -168,22 +333,27 @@ def block_markers(name: str) -> tuple[str, str]:
 
 
 def readme_lesson_table(edition: Edition, latest: dict) -> str:
-    """The README's lesson table: title (into the book), what you build, time, Colab."""
+    """The README's lesson table: title (into the book), what you build, time, Colab. An
+    edition in another language links the English notebook and page of a lesson it has
+    not translated yet, and says so."""
     from edgelab.core.project import book_url, colab_url
 
-    facts = edition.lessons()
+    english = editions()[0]
+    facts = translated_facts(edition, english)[0]
     rows = [edition.text("readme_header"), "|---|---|---|---:|---|"]
-    for path in edition.notebook_paths():
-        stem, rel = path.stem, repo_path(path)
+    for lesson in lesson_list(edition, english):
+        stem, rel = lesson.stem, repo_path(lesson.path)
+        site = edition.site if lesson.translated else english.site
         quick = [r for r in lesson_runs(latest, stem) if r.get("profile") == "quick"]
+        marker = "" if lesson.translated else edition.text("untranslated")
         rows.append(
-            f"| {stem[:2]} | [{notebook_title(path)}]({book_url(f'{edition.site}notebooks/{stem}.html')}) "
+            f"| {stem[:2]} | [{lesson.title}]({book_url(f'{site}notebooks/{stem}.html')}){marker} "
             f"| {facts.get(stem, {}).get('build', '')} "
-            f"| {duration(quick[0]['value']) if quick else ''} "
+            f"| {edition.duration(quick[0]['value']) if quick else ''} "
             f"| [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
             f"({colab_url(rel)}) [.ipynb]({rel}) |")
-    hardware = sorted({r.get("hardware", "?") for path in edition.notebook_paths()
-                       for r in lesson_runs(latest, path.stem) if r.get("profile") == "quick"})
+    hardware = sorted({r.get("hardware", "?") for lesson in lesson_list(edition, english)
+                       for r in lesson_runs(latest, lesson.stem) if r.get("profile") == "quick"})
     if hardware:
         rows += ["", edition.text("readme_note", hardware="; ".join(hardware))]
     return "\n".join(rows)
@@ -191,11 +361,12 @@ def readme_lesson_table(edition: Edition, latest: dict) -> str:
 
 def book_lesson_table(edition: Edition, latest: dict) -> str:
     """The landing page's path through the lessons: what each builds, needs and takes."""
-    facts = edition.lessons()
-    titles = {p.stem: notebook_title(p) for p in edition.notebook_paths()}
+    english = editions()[0]
+    facts = translated_facts(edition, english)[0]
     rows = [edition.text("lessons_header"), "|---|---|---|---|---:|---:|"]
     hardware = set()
-    for stem, title in titles.items():
+    for lesson in lesson_list(edition, english):
+        stem = lesson.stem
         fact = facts.get(stem, {})
         needs = fact.get("needs", "")
         uses = [u[:2] for u in fact.get("uses", [])]
@@ -204,22 +375,32 @@ def book_lesson_table(edition: Edition, latest: dict) -> str:
             needs += edition.text(key, lessons=edition.text("lessons_and").join(uses))
         runs = {r.get("profile"): r for r in lesson_runs(latest, stem)}
         hardware |= {r.get("hardware", "?") for r in runs.values()}
-        cell = {p: duration(runs[p]["value"]) if p in runs else edition.text("not_recorded")
+        cell = {p: edition.duration(runs[p]["value"]) if p in runs else edition.text("not_recorded")
                 for p in ("quick", "full")}
-        rows.append(f"| {stem[:2]} | [{title}](notebooks/{stem}.ipynb) | {fact.get('build', '')} "
+        if edition.code == english.code:
+            link = f"[{lesson.title}](notebooks/{stem}.ipynb)"
+        else:       # as the repository has them: the book links the page of either edition
+            link = f"[{lesson.title}]({_relative(lesson.path, edition.pages_dir)})" + \
+                ("" if lesson.translated else edition.text("untranslated"))
+        rows.append(f"| {stem[:2]} | {link} | {fact.get('build', '')} "
                     f"| {needs} | {cell['quick']} | {cell['full']} |")
     if hardware:
         rows += ["", edition.text("lessons_note", hardware="; ".join(sorted(hardware)))]
     return "\n".join(rows)
 
 
+def _relative(path: Path, start: Path) -> str:
+    return Path(os.path.relpath(path.resolve(), start.resolve())).as_posix()
+
+
 def book_results_table(edition: Edition, latest: dict) -> str:
     """The landing page's results: the figures ``lessons.toml`` names, per profile."""
     from edgelab.core.results import _fmt
 
-    facts = edition.lessons()
+    english = editions()[0]
+    facts = translated_facts(edition, english)[0]
     rows = [edition.text("results_header"), "|---|---|---:|---:|"]
-    for path in edition.notebook_paths():
+    for path in english.notebook_paths():
         for key, what in facts.get(path.stem, {}).get("results", []):
             cells = []
             for profile in ("quick", "full"):
@@ -320,10 +501,13 @@ def docnames(files: dict[str, Path]) -> list[str]:
 
 
 def repo_path(path: Path) -> str:
-    """``path`` relative to the repository (a file outside it: ``<its folder>/<name>``)."""
+    """``path`` relative to the repository (a file outside it, in tests:
+    ``<its folder>/<name>``, or ``<folder>/<lang>/<name>`` in a language's folder)."""
     try:
         return path.resolve().relative_to(ROOT).as_posix()
     except ValueError:
+        if path.parent.name in {e.code for e in editions()} and path.parent.parent.name:
+            return f"{path.parent.parent.name}/{path.parent.name}/{path.name}"
         return f"{path.parent.name}/{path.name}"
 
 
@@ -343,8 +527,13 @@ def book_facts(edition: Edition, all_editions: list[Edition], latest: dict,
                           for s in solutions_of(path.stem, edition.code)],
         }
     def describe(e: Edition) -> dict:
+        # sources: staged file -> repository file, so that a page's link to a repository
+        # file that is a page of any edition becomes a link to that page
         return {"code": e.code, "label": e.label, "site": e.site, "root_doc": "index",
-                "pages": docnames(source_map(e))}
+                "pages": docnames(source_map(e)),
+                "sources": {name: repo_path(path) for name, path in source_map(e).items()
+                            if name.endswith((".md", ".ipynb"))},
+                "missing": e.labels.get("switch_missing", "")}
     from edgelab.core.project import BRANCH, REPO_URL
 
     sources = {name.rsplit(".", 1)[0]: repo_path(path)

@@ -21,17 +21,26 @@ new English, the current translation), ``build`` refuses to write a stale editio
 test fails. ``stamp`` records, after a translator has updated a cell, that it now
 translates the current English.
 
-    python tools/translations.py status [LANG]       stale, missing and orphaned cells
+    python tools/translations.py status [LANG]       stale, missing and orphaned cells and blocks
     python tools/translations.py todo LANG [NB]       what to (re-)translate, with the English
-    python tools/translations.py build [LANG]         write notebooks/<lang>/*.ipynb
+    python tools/translations.py todo LANG teaching   the same for the teacher's notes
+    python tools/translations.py todo LANG book       the same for the book's pages
+    python tools/translations.py build [LANG]         write notebooks/<lang>/*.ipynb, then the
+                                                      files generated from them (make docs)
     python tools/translations.py check [LANG]         exit 1 if a generated file is not current
     python tools/translations.py stamp LANG NB CELL   mark CELL's translation as current
+    python tools/translations.py stamp LANG teaching/PAGE BLOCK   (a teacher's note's block)
     python tools/translations.py glossary [LANG]      glossary terms translated another way
     python tools/translations.py exercises LANG [NB]  exercise texts: missing/stale, or (with
                                                       --skeleton) a TOML file to translate
 
 ``make translations`` runs ``build``; ``tests/test_translations.py`` runs ``check``, the
 drift test and the glossary test.
+
+The teacher's notes (``teaching/<lang>/``, written by ``edgelab teach``) and the book's
+pages in a language (``book/<lang>/``) are tied to their English the same way:
+:mod:`edgelab.workshop.translation` and ``tools/book.py`` say how; ``status`` and ``todo``
+cover them too.
 """
 
 from __future__ import annotations
@@ -146,10 +155,15 @@ def compare(lang: str, notebook: Path) -> Report:
     return report
 
 
+RELATIVE_LINK = re.compile(r"(\]\()(?![A-Za-z][\w+.-]*:|#|/)(?!\d\d_\w+\.ipynb)([^)\s]+\))")
+
+
 def _localise_links(text: str, lang: str) -> str:
-    """Colab badges and links to a notebook point at the translated notebook."""
+    """Colab badges and links to a notebook point at the translated notebook; a relative
+    link to a file of the repository keeps leading to it from ``notebooks/<lang>/``, one
+    folder deeper (a link to another lesson, ``NN_name.ipynb``, leads to its translation)."""
     text = re.sub(rf"({re.escape(REPO_URL)}notebooks/)(\d\d_[\w]+\.ipynb)", rf"\g<1>{lang}/\g<2>", text)
-    return text
+    return RELATIVE_LINK.sub(r"\g<1>../\g<2>", text)
 
 
 def build_notebook(lang: str, notebook: Path) -> dict:
@@ -205,30 +219,78 @@ def glossary(lang: str) -> list[dict]:
 
 
 def glossary_problems(lang: str) -> list[str]:
-    """Where a glossary term is translated another way: the English cell uses the term and
-    the translation lacks the agreed word, or a translation uses a word to avoid."""
+    """Where a glossary term is translated another way: the English cell (or block, text)
+    uses the term and the translation lacks the agreed word, or a translation uses a word
+    to avoid. Covers the notebooks, the teacher's notes (hand-written blocks, and the words
+    and phrases of the generated ones) and the book's lesson facts."""
     problems = []
     terms = glossary(lang)
+
+    def compare_texts(where: str, en_text: str, text: str) -> None:
+        # code spans and links are not prose: leave them out of the comparison
+        ja_prose = re.sub(r"`[^`]*`|\]\([^)]*\)", "", text)
+        en_prose = re.sub(r"`[^`]*`|\]\([^)]*\)", "", en_text)
+        for row in terms:
+            term, want = row["en"], row[lang]
+            avoid = [a.strip() for a in (row.get("avoid") or "").split(",") if a.strip()]
+            says_term = re.search(rf"\b{re.escape(term)}\b", en_prose, re.I)
+            # a word to avoid counts where it renders the term: where the English says the
+            # term, and not as part of the agreed word (ノート in ノートブック)
+            others = ja_prose.replace(want, "\0") if want else ja_prose
+            for bad in avoid:
+                if says_term and bad in others:
+                    problems.append(f"{where}: '{bad}' for '{term}'; the glossary says '{want}'")
+            if says_term and want not in text:
+                problems.append(f"{where}: the English says '{term}', the translation never "
+                                f"says '{want}'")
+
     for notebook in english_notebooks():
         nb = load_notebook(notebook)
         tr = Translation.read(translation_path(lang, notebook))
         english = {c["id"]: source(c) for c in markdown_cells(nb)}
         for cell, entry in tr.entries.items():
-            en_text = english.get(cell, "")
-            # code spans and links are not prose: leave them out of the comparison
-            ja_prose = re.sub(r"`[^`]*`|\]\([^)]*\)", "", entry.text)
-            en_prose = re.sub(r"`[^`]*`|\]\([^)]*\)", "", en_text)
-            for row in terms:
-                term, want = row["en"], row[lang]
-                avoid = [a.strip() for a in (row.get("avoid") or "").split(",") if a.strip()]
-                for bad in avoid:
-                    if bad in ja_prose:
-                        problems.append(f"{notebook.stem} cell {cell}: '{bad}' for '{term}'; "
-                                        f"the glossary says '{want}'")
-                if re.search(rf"\b{re.escape(term)}\b", en_prose, re.I) and want not in entry.text:
-                    problems.append(f"{notebook.stem} cell {cell}: the English says '{term}', "
-                                    f"the translation never says '{want}'")
+            compare_texts(f"{notebook.stem} cell {cell}", english.get(cell, ""), entry.text)
+    for where, en_text, text in _other_texts(lang):
+        compare_texts(where, en_text, text)
     return problems
+
+
+def _other_texts(lang: str) -> list[tuple[str, str, str]]:
+    """(where, English, translation) for the teacher's notes and the book's lesson facts,
+    where they are current translations (a stale one is reported elsewhere)."""
+    out = []
+    if NOTEBOOKS != ROOT / "notebooks":       # a test's sandbox: notebooks only
+        return out
+    sys.path.insert(0, str(ROOT))
+    try:
+        from edgelab.workshop import translation as tr
+    except ImportError:
+        return out
+    for page, _, translation in tr.page_reports(lang, ROOT):
+        english = {p.id: p.text for p in tr.pieces(page.read_text(encoding="utf-8")) if p.kind == "prose"}
+        for block, entry in translation.entries.items():
+            if block in english and entry.sha == tr.sha(english[block]):
+                out.append((f"i18n/{lang}/teaching/{page.name} block {block}", english[block], entry.text))
+    data = tr.generated_translations(lang, ROOT)
+    for key, entry in data.get("templates", {}).items():
+        if key in tr.TEMPLATES and entry.get("en") == tr.sha(tr.TEMPLATES[key]):
+            out.append((f"i18n/{lang}/teaching/generated.toml template {key}", tr.TEMPLATES[key],
+                        entry.get(lang, "")))
+    for english, text in data.get("phrases", {}).items():
+        out.append((f"i18n/{lang}/teaching/generated.toml phrase {english!r}", english, text))
+    book = _book()
+    editions = book.editions()
+    edition = next((e for e in editions if e.code == lang), None)
+    if edition is not None:
+        mine, _ = book.translated_facts(edition, editions[0])
+        for stem, fact in editions[0].lessons().items():
+            for key in ("build", "needs"):
+                if key in fact and mine[stem][key] != fact[key]:
+                    out.append((f"book/{lang}/lessons.toml [{stem}] {key}", fact[key], mine[stem][key]))
+            for (k, en_what), (_, what) in zip(fact.get("results", []), mine[stem]["results"]):
+                if what != en_what:
+                    out.append((f"book/{lang}/lessons.toml [{stem}.results] {k}", en_what, what))
+    return out
 
 
 # --------------------------------------------------------------------- commands
@@ -242,10 +304,63 @@ def cmd_status(args) -> int:
                                              f"{len(r.orphaned)} orphaned")
             print(f"{lang} {notebook.stem:34s} {state}")
             bad += not r.ok
+        bad += _teaching_status(lang)
+        bad += _book_status(lang)
     return 1 if bad else 0
 
 
+def _edgelab(module: str):
+    """``edgelab.<module>``, or None (with a line saying so) where edgelab cannot be imported."""
+    import importlib
+
+    sys.path.insert(0, str(ROOT))
+    try:
+        return importlib.import_module(f"edgelab.{module}")
+    except ImportError as err:
+        print(f"(the teacher's notes need edgelab importable: run `make setup` and use "
+              f".venv/bin/python; {err})")
+        return None
+
+
+def _teaching_status(lang: str) -> int:
+    tr = _edgelab("workshop.translation")
+    if tr is None:
+        return 0
+    bad = 0
+    for page, report, _ in tr.page_reports(lang, ROOT):
+        state = "current" if report.ok else (f"{len(report.missing)} missing, {len(report.stale)} "
+                                             f"stale, {len(report.orphaned)} orphaned blocks")
+        print(f"{lang} teaching/{page.name:25s} {state}")
+        bad += not report.ok
+    templates = tr.template_problems(lang, ROOT)
+    print(f"{lang} teaching: generated words    " + ("current" if not templates else
+          f"{len(templates)} template(s) missing or stale"))
+    return bad + bool(templates)
+
+
+def _book_status(lang: str) -> int:
+    book = _book()
+    problems = book.translation_problems(lang)
+    print(f"{lang} book: pages and lesson facts " + ("current" if not problems else
+          f"{len(problems)} problem(s)"))
+    return bool(problems)
+
+
+def _book():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("edgelab_tools_book", ROOT / "tools" / "book.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def cmd_todo(args) -> int:
+    if args.notebook == "teaching":
+        return _teaching_todo(args.lang)
+    if args.notebook == "book":
+        return _book().print_todo(args.lang)
     for notebook in pick(args.notebook):
         r = compare(args.lang, notebook)
         if r.ok:
@@ -269,6 +384,44 @@ def cmd_todo(args) -> int:
             print(source(cells[cell]) + "\n")
         for cell in r.orphaned:
             print(f"## orphaned: cell {cell} is no longer in the English notebook; delete its block\n")
+    return 0
+
+
+def _teaching_todo(lang: str) -> int:
+    """What to (re-)translate in the teacher's notes: blocks in the marker format, with the
+    English now (and, for a stale one, the English it was made from and the translation),
+    then the templates and phrases of the generated blocks."""
+    tr = _edgelab("workshop.translation")
+    notes = _edgelab("workshop.notes")
+    if tr is None or notes is None:
+        return 1
+    for page, report, translation in tr.page_reports(lang, ROOT):
+        if report.ok:
+            continue
+        blocks = {p.id: p.text for p in tr.pieces(page.read_text(encoding="utf-8")) if p.kind == "prose"}
+        print(f"# teaching/{page.name} -> i18n/{lang}/teaching/{page.name}: {len(report.missing)} to "
+              f"translate, {len(report.stale)} to re-translate, {len(report.orphaned)} orphaned\n")
+        for block in report.missing + report.stale:
+            print(f"## {'translate' if block in report.missing else 're-translate'}: block {block}\n")
+            if block in report.stale:
+                old = tr.english_at(page, block, translation.entries[block].sha, ROOT)
+                if old is not None:
+                    print("### the English this translation was made from\n\n" + old + "\n")
+                print("### the current translation\n\n" + translation.entries[block].text + "\n")
+            print("### the English now, with its marker\n")
+            print(f"<!-- block {block} | en {tr.sha(blocks[block])} -->\n{blocks[block]}\n")
+        for block in report.orphaned:
+            print(f"## orphaned: block {block} is no longer in teaching/{page.name}; delete it\n")
+    templates = tr.template_problems(lang, ROOT)
+    if templates:
+        print(f"# i18n/{lang}/teaching/generated.toml: {len(templates)} template(s) to (re-)translate "
+              "(replace the English in `ja`, keep every {field})\n")
+        print(tr.template_skeleton([key for key, _ in templates]))
+    phrases = [p for p in notes.translation_problems(lang) if "phrase not translated" in p]
+    if phrases:
+        print(f"# i18n/{lang}/teaching/generated.toml [phrases]: add a line per phrase\n")
+        for p in phrases:
+            print(p.split("phrase not translated: ", 1)[1] + " = ...")
     return 0
 
 
@@ -310,6 +463,29 @@ def cmd_build(args) -> int:
             if changed:
                 out.write_text(text, encoding="utf-8")
             print(f"{lang} {notebook.stem}: {'written' if changed else 'already current'}")
+    return regenerate_dependents()
+
+
+def regenerate_dependents() -> int:
+    """What is generated from the translated notebooks too (which lessons exist in a
+    language, their titles, objectives and section titles): the README's and the book's
+    lesson tables (``tools/book.py blocks``) and the teacher's notes (``edgelab teach``),
+    i.e. ``make docs``. Needs edgelab importable; says so otherwise."""
+    import subprocess
+
+    probe = subprocess.run([sys.executable, "-c", "import edgelab.workshop.notes"], cwd=ROOT,
+                           capture_output=True, text=True)
+    if probe.returncode:
+        print("now run `make docs` (README.ja.md, the book's tables and teaching/<lang>/ show "
+              "which lessons are translated); this Python cannot import edgelab")
+        return 0
+    for cmd in ([sys.executable, "tools/book.py", "blocks"], [sys.executable, "-m", "edgelab", "teach"]):
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+        out = (proc.stdout + proc.stderr).strip().splitlines()
+        print(f"{' '.join(cmd[1:])}: " + (out[0] if out else "done"))
+        if proc.returncode:
+            print("\n".join(out[1:]), file=sys.stderr)
+            return proc.returncode
     return 0
 
 
@@ -333,6 +509,12 @@ def cmd_check(args) -> int:
 
 
 def cmd_stamp(args) -> int:
+    if args.notebook.startswith("teaching/"):
+        tr = _edgelab("workshop.translation")
+        if tr is None:
+            return 1
+        print(tr.stamp(args.lang, ROOT, args.notebook.split("/", 1)[1], args.cell))
+        return 0
     notebook = pick(args.notebook)[0]
     nb = load_notebook(notebook)
     cells = {c["id"]: c for c in nb["cells"]}

@@ -12,9 +12,15 @@ runs took and its exercises' solutions. This extension reads that file and
   element until the reader opens it (no JavaScript needed);
 - puts a language switch in every page's header once the book has a second edition;
 - copies each lesson's notebook next to its page, for the download link;
-- turns a page's relative link to a repository file that is not part of the book
+- fills the messages Sphinx's catalog of a language leaves empty on the search page;
+- turns a page's relative link to a repository file into a link to the page the book
+  makes of it, in this edition or another (a Japanese teacher's note links
+  ``../../notebooks/ja/03_gradcam.ipynb``, or ``../../notebooks/03_gradcam.ipynb`` while
+  that lesson is English only), and a link to a file that is no page
   (``../tests/test_explain.py``, ``../Makefile``) into a link to that file on GitHub, so a
-  notebook or a teacher's note links the same files in the book as in the repository.
+  notebook or a teacher's note links the same files in the book as in the repository. A
+  link to a page that this edition lacks (a translated notebook linking a lesson that is
+  not translated yet) leads to that page in the English edition.
 
 The notebooks themselves are never changed: all of this happens to the text Sphinx reads.
 A notebook's links to its own headings are written the way Jupyter names them
@@ -35,8 +41,11 @@ from docutils import nodes
 from sphinx import addnodes
 from sphinx.util.docutils import SphinxDirective
 
-BADGE_RE = re.compile(r"\[!\[Open In Colab\]\(https://colab\.research\.google\.com/assets/"
-                      r"colab-badge\.svg\)\]\((?P<url>[^)]+)\)")
+BADGE_RE = re.compile(r"\[!\[[^\]]*\]\(https://colab\.research\.google\.com/assets/"
+                      r"colab-badge\.svg\)\]\((?P<url>[^)]+)\)")       # any alt text
+# A link to a page of another edition: myst keeps a URL of this scheme as it is (conf.py),
+# and ``other_edition_links`` drops the scheme once the page is resolved.
+OTHER_EDITION = "edgelab-page:"
 EXERCISES_RE = re.compile(r"^##\s+(Exercises|演習)\b", re.M)
 
 
@@ -67,37 +76,86 @@ def label(app, key: str, default: str) -> str:
     return book(app)["edition"].get("labels", {}).get(key, default)
 
 
+def _pages_by_source(info: dict) -> dict[str, tuple[dict, str]]:
+    """repository file -> (edition, staged file) for the pages of every edition, this
+    edition's first."""
+    here = info["edition"]["code"]
+    ordered = sorted(info.get("editions", []), key=lambda e: e["code"] != here)
+    found: dict[str, tuple[dict, str]] = {}
+    for edition in ordered:
+        for staged, source in edition.get("sources", {}).items():
+            found.setdefault(source, (edition, staged))
+    return found
+
+
+def _other_edition_url(info: dict, docname: str, edition: dict, staged: str, fragment: str) -> str:
+    up = "../" * (docname.count("/") + info["edition"]["site"].count("/"))
+    page = staged.rsplit(".", 1)[0]
+    return f"{OTHER_EDITION}{up}{edition['site']}{page}.html{fragment}"
+
+
 def repository_links(app, docname: str, markdown: str) -> str:
-    """Relative links to repository files outside the book -> the files on GitHub."""
+    """Relative links to repository files: to the page the book makes of it (in this edition
+    or another), else to the file on GitHub; links to a page this edition lacks: to the
+    first edition's."""
     info = book(app)
     here = info.get("sources", {}).get(docname)
     repo = info.get("repository")
     if not here or not repo:
         return markdown
     srcdir = Path(app.srcdir).resolve()
+    code = info["edition"]["code"]
+    by_source = _pages_by_source(info)
 
     def fix(match):
-        target = match["target"]
+        target, fragment = match["target"], match["fragment"] or ""
         if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", target) or target.startswith("/") \
                 or target.lower().endswith(IMAGE_SUFFIXES):
             return match.group(0)
         staged = (srcdir / docname).parent / target
-        if staged.resolve().is_relative_to(srcdir) and staged.exists():
+        inside = staged.resolve().is_relative_to(srcdir)
+        if inside and staged.exists():
             return match.group(0)                      # a page or file of the book
         in_repo = posixpath.normpath(posixpath.join(posixpath.dirname(here), target))
+        if in_repo in by_source:                       # a page of this edition or another
+            edition, name = by_source[in_repo]
+            if edition["code"] == code:
+                rel = posixpath.relpath(name, posixpath.dirname(docname) or ".")
+                return f"]({rel}{fragment})"
+            return f"]({_other_edition_url(info, docname, edition, name, fragment)})"
+        if inside and target.endswith((".md", ".ipynb")):    # a page this edition lacks
+            name = staged.resolve().relative_to(srcdir).as_posix()
+            for edition in info.get("editions", []):
+                if edition["code"] != code and name in edition.get("sources", {}):
+                    return f"]({_other_edition_url(info, docname, edition, name, fragment)})"
         where = Path(repo["root"]) / in_repo
         if in_repo.startswith("..") or not where.exists():
             return match.group(0)                      # Sphinx says it is broken
         kind = "tree" if where.is_dir() else "blob"
-        return f"]({repo['url']}/{kind}/{repo['branch']}/{in_repo}{match['fragment'] or ''})"
+        return f"]({repo['url']}/{kind}/{repo['branch']}/{in_repo}{fragment})"
 
     return RELATIVE_LINK_RE.sub(fix, markdown)
 
 
+def other_edition_links(app, doctree, docname) -> None:
+    """``doctree-resolved``: a link to another edition's page loses its marking scheme."""
+    for ref in doctree.findall(nodes.reference):
+        uri = ref.get("refuri", "")
+        if uri.startswith(OTHER_EDITION):
+            ref["refuri"] = uri[len(OTHER_EDITION):]
+
+
+LESSON_TOCTREE_RE = re.compile(r"^```\{toctree\}\n(?::[^\n]*\n)*\s*\nnotebooks/\*\n```\n?", re.M)
+
+
 def rewrite_page_links(app, docname: str, source: list[str]) -> None:
-    """``source-read`` for Markdown pages: repository links (notebooks: rewrite_lesson)."""
+    """``source-read`` for Markdown pages: repository links (notebooks: rewrite_lesson).
+    An edition with no lesson of its own yet (none translated) drops its landing page's
+    lesson toctree, a glob that would match nothing."""
     if docname in book(app)["lessons"] or not str(app.env.doc2path(docname)).endswith(".md"):
         return
+    if docname == book(app)["edition"].get("root_doc", "index") and not book(app)["lessons"]:
+        source[0] = LESSON_TOCTREE_RE.sub("", source[0])
     source[0] = repository_links(app, docname, source[0])
 
 
@@ -248,9 +306,11 @@ def page_context(app, pagename, templatename, context, doctree):
         depth = pagename.count("/") + here["site"].count("/")
         up = "../" * depth
         for edition in editions:
-            target = pagename if pagename in edition["pages"] else edition["root_doc"]
+            has = pagename in edition["pages"]
+            target = pagename if has else edition["root_doc"]
             links.append({"code": edition["code"], "label": edition["label"],
                           "current": edition["code"] == here["code"],
+                          "title": "" if has else edition.get("missing", ""),
                           "url": f"{up}{edition['site']}{target}.html"})
     context["edgelab_languages"] = links
     context["edgelab_language_label"] = label(app, "language", "Language")
@@ -267,6 +327,40 @@ def copy_notebooks(app, exception):
         shutil.copyfile(src, dest)
 
 
+# Messages that Sphinx's own catalog of a language leaves empty, so that its search page
+# would show a blank line where it says what it found (Sphinx 9's Japanese catalog has ""
+# for the plural message below): our translation, or, for a message not listed here, the
+# English (the empty entry is dropped).
+SEARCH_MESSAGES = {
+    "ja": {"Search finished, found one page matching the search query.":
+           "検索が完了しました。検索語に一致するページが ${resultCount} 件見つかりました。"},
+}
+
+
+def fill_empty_translations(app, exception):
+    """``build-finished``: no empty message in ``_static/translations.js``."""
+    if exception is not None or app.builder.format != "html":
+        return
+    path = Path(app.outdir) / "_static" / "translations.js"
+    if not path.is_file():
+        return
+    text = path.read_text(encoding="utf-8")
+    m = re.match(r"^Documentation\.addTranslations\((?P<json>.*)\);\s*$", text, re.S)
+    if m is None:
+        return
+    catalog = json.loads(m["json"])
+    fixes = SEARCH_MESSAGES.get(catalog.get("locale", ""), {})
+    messages = catalog.get("messages", {})
+    for key, value in list(messages.items()):
+        empty = value == "" if isinstance(value, str) else any(v == "" for v in value)
+        if empty and key in fixes:
+            messages[key] = [fixes[key]] if isinstance(value, list) else fixes[key]
+        elif empty and isinstance(value, list):
+            del messages[key]
+    path.write_text(f"Documentation.addTranslations({json.dumps(catalog, indent=4)});\n",
+                    encoding="utf-8")
+
+
 def setup(app):
     # tools/book.py passes the digest of _book.json: a change re-reads every page
     app.add_config_value("edgelab_book_digest", "", "env")
@@ -277,5 +371,7 @@ def setup(app):
     app.connect("source-read", rewrite_lesson)
     app.connect("source-read", rewrite_page_links)
     app.connect("html-page-context", page_context)
+    app.connect("doctree-resolved", other_edition_links)
     app.connect("build-finished", copy_notebooks)
+    app.connect("build-finished", fill_empty_translations)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
