@@ -425,8 +425,12 @@ def test_exercises_come_from_the_exercise_api_when_it_is_there(rows, monkeypatch
     text = notes.block_exercises(n)
     assert "| 1. The schedule | in class | 10 | the source's no-op decay; a rate / halved |" in text
     assert "| 2. AdamW | homework | 30 | - |" in text and "not this one" not in text
+    # where the day has room, the in-class exercise is in the timetable; where it has none
+    # (eight lessons in two days), exercises go home before sections are cut
+    roomy = notes.timetable([n], 2)
+    assert "in class: exercise 1" in roomy and "exercises as homework" not in roomy
     two_days = notes.timetable([notes.lesson_notes(l, rows) for l in lessons.LESSONS.values()], 2)
-    assert "in class: exercise 1" in two_days
+    assert "exercises as homework" in two_days
 
 
 def test_the_timetables_fit_the_days_and_keep_core_sections(rows):
