@@ -53,15 +53,20 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
     # recorded in benchmarks/results.jsonl (key xception.test_accuracy, seed 42, 2 CPU cores):
     # 0.506 (2026-11-24), 0.529 (2026-12-01, twice), 0.576 (2026-12-03, the step written out in
     # the notebook); 0.40 is 0.106 below the lowest, about 4 binomial standard errors of a
-    # 340-image score (0.027), for other hardware's other rounding. full: the lesson's target
-    # (the source reached 0.805); to be set from the full run now under way.
+    # 340-image score (0.027), for other hardware's other rounding. full: provisional, from the
+    # learning curve of the full run on 2 CPU cores (benchmarks/results.jsonl,
+    # xception.full_run.*, 2026-12-03, 64 of 150 epochs): validation accuracy after the first
+    # halving of the learning rate (epochs 49-64) stayed between 0.718 and 0.794 while training
+    # accuracy reached 0.99; 0.65 is about three standard errors (0.024) below the lowest. To
+    # be replaced by a floor under the finished run's test accuracy. Not the source's 0.805:
+    # that run trained on 1088 images and watched its test set (notebook 02, last section).
     "xception": {
         "quick": dict(image_size=96, batch_size=32, epochs=10, width_multiplier=0.25,
                       middle_blocks=2, lr_decay_steps=100, weight_decay=1e-4, dropout=0.5,
                       test_accuracy_goal=0.40),
         "full": dict(image_size=149, batch_size=32, epochs=150, width_multiplier=1.0,
                      middle_blocks=8, lr_decay_steps=1000, weight_decay=1e-4, dropout=0.5,
-                     test_accuracy_goal=0.85),
+                     test_accuracy_goal=0.65),
     },
     # Notebook 03: Grad-CAM.
     "gradcam": {

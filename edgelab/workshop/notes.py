@@ -97,6 +97,7 @@ def exercises_of(stem: str, lang: str = "en") -> list[dict] | None:
     listing = getattr(module, "catalogue", None) or getattr(module, "catalog", None)
     if listing is None:
         return None
+    in_language = lang == "en"      # are titles and mistakes already in the notes' language?
     try:
         if not callable(listing):
             records = list(listing)
@@ -105,6 +106,7 @@ def exercises_of(stem: str, lang: str = "en") -> list[dict] | None:
         else:
             try:
                 records = list(listing(lang=lang))      # titles in the notes' language
+                in_language = True
             except TypeError:
                 records = list(listing())
     except Exception:  # noqa: BLE001 - a broken API must not stop the notes
@@ -131,7 +133,8 @@ def exercises_of(stem: str, lang: str = "en") -> list[dict] | None:
         mistakes = get(r, "mistakes") or []
         out.append({"number": get(r, "number", "index"), "title": str(get(r, "title", "name") or ""),
                     "in_class": where, "minutes": minutes,
-                    "mistakes": [str(m) for m in mistakes] if isinstance(mistakes, (list, tuple)) else []})
+                    "mistakes": [str(m) for m in mistakes] if isinstance(mistakes, (list, tuple)) else [],
+                    "in_language": in_language})
     return out
 
 
@@ -554,7 +557,11 @@ def block_exercises(n: LessonNotes, t: Texts = ENGLISH) -> str:
     lines = [t("ex_header"), "|---|---|---:|---|"]
     for e in n.exercises:
         where = t({True: "where_class", False: "where_home"}.get(e["in_class"], "where_unknown"))
-        mistakes = t.join((t.phrase(m).replace("|", "/") for m in e.get("mistakes", [])),
+        # mistakes the exercise API gave in the notes' language are shown as they are; others
+        # go through the translated phrases
+        shown = e.get("mistakes", []) if e.get("in_language") else \
+            [t.phrase(m) for m in e.get("mistakes", [])]
+        mistakes = t.join((m.replace("|", "/") for m in shown),
                           "part_sep") or "-"
         lines.append(f"| {e['number'] or ''}. {e['title']} | {where} | {e['minutes'] or '-'} | "
                      f"{mistakes} |")
