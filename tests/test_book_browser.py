@@ -112,8 +112,11 @@ class Reader:
         self.page.on("console", lambda m: m.type == "error" and self.problems.append(
             f"console error: {m.text}"))
         self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
-        self.page.on("requestfailed", lambda r: self.problems.append(
-            f"request failed: {r.url} ({r.failure})"))
+        # net::ERR_ABORTED is the browser cancelling a request (the favicon of the page
+        # just left, when the next one is opened), not a server failing to answer; a
+        # missing file still shows as an HTTP 404 below, a missing image in broken()
+        self.page.on("requestfailed", lambda r: "ERR_ABORTED" not in str(r.failure) and
+                     self.problems.append(f"request failed: {r.url} ({r.failure})"))
         self.page.on("response", lambda r: r.status >= 400 and self.problems.append(
             f"HTTP {r.status}: {r.url}"))
 
