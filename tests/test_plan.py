@@ -192,3 +192,12 @@ def test_full_plan_here_gives_notebook_02_in_hours_with_advice():
     assert line.split()[1].startswith("~") and line.split()[2] == "h", line
     assert "advice: 02_xception_sonnet_flowers" in proc.stdout
     assert "GPU runtime" in proc.stdout and "--profile quick" in proc.stdout
+
+
+def test_a_resumed_run_is_no_estimate(notebooks):
+    """A full run that resumed from its checkpoints timed only its last stretch."""
+    rows = [row("run.02_demo.minutes", 2.0),
+            {**row("run.02_demo.minutes", 55.0), "profile": "full", "resumed_from_epoch": 68}]
+    plan = planning.make_plan(notebooks, "full", rows=rows, hardware=CPU, accelerator=NONE)
+    two = plan.estimates[1]
+    assert two.rough and "scaled" in two.basis and two.minutes != 55.0

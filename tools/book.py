@@ -288,11 +288,21 @@ def lesson_runs(latest: dict, stem: str) -> list[dict]:
     return sorted(runs, key=lambda r: PROFILE_ORDER.get(r.get("profile", ""), 9))
 
 
+def run_duration(edition: Edition, row: dict) -> str:
+    """A recorded run's wall time in the edition's units; a run that resumed from its
+    checkpoints (``resumed_from_epoch`` in the row) says so, for its time counts only the
+    last stretch."""
+    shown = edition.duration(row["value"])
+    if row.get("resumed_from_epoch"):
+        shown = edition.text("resumed", duration=shown, epoch=row["resumed_from_epoch"])
+    return shown
+
+
 def time_text(edition: Edition, latest: dict, stem: str) -> str:
     runs = lesson_runs(latest, stem)
     if not runs:
         return edition.text("time_none")
-    items = [edition.text("time_run", duration=edition.duration(r["value"]), profile=r.get("profile", "?"),
+    items = [edition.text("time_run", duration=run_duration(edition, r), profile=r.get("profile", "?"),
                           hardware=r.get("hardware", "?"), date=r.get("time", "")[:10])
              for r in runs]
     return edition.text("time", runs=edition.labels.get("time_sep", "; ").join(items))
@@ -340,20 +350,22 @@ def readme_lesson_table(edition: Edition, latest: dict) -> str:
 
     english = editions()[0]
     facts = translated_facts(edition, english)[0]
-    rows = [edition.text("readme_header"), "|---|---|---|---:|---|"]
+    rows = [edition.text("readme_header"), "|---|---|---|---:|---:|---|"]
     for lesson in lesson_list(edition, english):
         stem, rel = lesson.stem, repo_path(lesson.path)
         site = edition.site if lesson.translated else english.site
-        quick = [r for r in lesson_runs(latest, stem) if r.get("profile") == "quick"]
+        runs = {r.get("profile"): r for r in lesson_runs(latest, stem)}
+        cell = {p: run_duration(edition, runs[p]) if p in runs else edition.text("not_recorded")
+                for p in ("quick", "full")}
         marker = "" if lesson.translated else edition.text("untranslated")
         rows.append(
             f"| {stem[:2]} | [{lesson.title}]({book_url(f'{site}notebooks/{stem}.html')}){marker} "
             f"| {facts.get(stem, {}).get('build', '')} "
-            f"| {edition.duration(quick[0]['value']) if quick else ''} "
+            f"| {cell['quick']} | {cell['full']} "
             f"| [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
             f"({colab_url(rel)}) [.ipynb]({rel}) |")
     hardware = sorted({r.get("hardware", "?") for lesson in lesson_list(edition, english)
-                       for r in lesson_runs(latest, lesson.stem) if r.get("profile") == "quick"})
+                       for r in lesson_runs(latest, lesson.stem)})
     if hardware:
         rows += ["", edition.text("readme_note", hardware="; ".join(hardware))]
     return "\n".join(rows)
@@ -375,7 +387,7 @@ def book_lesson_table(edition: Edition, latest: dict) -> str:
             needs += edition.text(key, lessons=edition.text("lessons_and").join(uses))
         runs = {r.get("profile"): r for r in lesson_runs(latest, stem)}
         hardware |= {r.get("hardware", "?") for r in runs.values()}
-        cell = {p: edition.duration(runs[p]["value"]) if p in runs else edition.text("not_recorded")
+        cell = {p: run_duration(edition, runs[p]) if p in runs else edition.text("not_recorded")
                 for p in ("quick", "full")}
         if edition.code == english.code:
             link = f"[{lesson.title}](notebooks/{stem}.ipynb)"

@@ -58,13 +58,14 @@ RECENT_RUNS = 3                 # an estimate is the median of this many newest 
 # carry a time measured in one profile over to the other; sizes not named do not count.
 WORK: dict[str, dict[str, float]] = {
     "mnist": {"train_examples": 1, "epochs": 1},
-    # xception's width exponent is measured, not 2: on 2 CPU cores a full-size epoch took
-    # 105 s (bench_xception: 21 steps x 4.31 s + 11 validation batches x 1.33 s; the full
-    # run's own pace agreed, see benchmarks/results.jsonl xception.full_run.*) against 4.5 s
-    # for the quick profile's (xception.train_minutes, 10 epochs in 0.754 min), a ratio of
-    # 23 where image_size^2 x width^2 predicted 39 (thin convolutions are overhead-bound on
-    # a CPU; the full profile's 8 middle blocks against 2 are folded in). width^1.6 gives 23.
-    "xception": {"epochs": 1, "image_size": 2, "width_multiplier": 1.6},
+    # xception's width exponent is measured, not 2: on 2 CPU cores the full profile's run
+    # went at 34.5 s an epoch (benchmarks/results.jsonl, xception.full_run.seconds_per_epoch,
+    # 2026-12-03) against 3.4 s for the quick profile's (xception.train_minutes, 10 epochs in
+    # 0.572 min), a ratio of 10 where image_size^2 x width^2 predicted 39 and image_size^2 x
+    # width^1 predicts 9.6 (thin convolutions are overhead-bound on a CPU; the full profile's
+    # 8 middle blocks against 2 are folded in). With ^2 the plan said 8.1 h; bench_xception's
+    # step time said 4.4 h; the run's pace makes 1.4 h of training.
+    "xception": {"epochs": 1, "image_size": 2, "width_multiplier": 1},
     "gradcam": {"flower_image_size": 2, "flower_epochs": 1},
     "chainer": {"train_examples": 1, "epochs": 1},
     "hub": {"image_size": 2, "finetune_epochs": 1},
@@ -232,8 +233,10 @@ def _newest(rows: Iterable[dict], key: str, profile: str, hardware: str) -> dict
     RECENT_RUNS rows and ``runs`` added (how many went into it); None if there is none."""
     import statistics
 
+    # a run that resumed from its checkpoints timed only its last stretch: not an estimate
     found = [r for r in rows if r.get("key") == key and r.get("profile") == profile
-             and r.get("hardware") == hardware and isinstance(r.get("value"), (int, float))]
+             and r.get("hardware") == hardware and isinstance(r.get("value"), (int, float))
+             and not r.get("resumed_from_epoch")]
     recent = sorted(found, key=lambda r: r.get("time", ""))[-RECENT_RUNS:]
     if not recent:
         return None
