@@ -68,7 +68,7 @@ def main() -> None:
         trainer = sonnet_training.make_trainer(model, S, **kwargs)
 
         def step():
-            float(trainer.train_step(images, y)["loss"])   # float(): wait for the result
+            float(trainer.train_step(images, y)["total_loss"])   # float(): wait for the result
 
         t = timeit(step, warmup=2, repeat=3, number=number)
         rates[mode] = S.batch_size / t["median"]
@@ -104,7 +104,7 @@ def full_profile_cost() -> None:
     trainer = sonnet_training.make_trainer(model, F)
     print(f"full-size Xception: {F.image_size}px, width x{F.width_multiplier:g}, "
           f"{F.middle_blocks} middle blocks, batch {F.batch_size}, float32, tf.function")
-    train = timeit(lambda: float(trainer.train_step(images, y)["loss"]), warmup=1, repeat=3)
+    train = timeit(lambda: float(trainer.train_step(images, y)["total_loss"]), warmup=1, repeat=3)
     evaluate = timeit(lambda: trainer._eval_step(images).numpy(), warmup=1, repeat=3)
     note = f"{F.image_size}px batch {F.batch_size}, median of 3"
     report("xception.full_size.train_step_s", train["median"], "s", note=note,
