@@ -56,6 +56,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from edgelab.workshop.translation import marked_sections  # noqa: E402  (the checkout's package)
 NOTEBOOKS = ROOT / "notebooks"
 I18N = ROOT / "i18n"
 LANGUAGES = {"ja": "日本語"}
@@ -97,11 +99,7 @@ class Translation:
         found = cls(path)
         if not path.exists():
             return found
-        text = path.read_text(encoding="utf-8")
-        marks = list(MARKER.finditer(text))
-        for i, m in enumerate(marks):
-            end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
-            body = text[m.end():end].strip("\n")
+        for m, body in marked_sections(path.read_text(encoding="utf-8"), MARKER):
             found.entries[m.group("cell")] = Entry(m.group("cell"), m.group("sha"), body)
         return found
 

@@ -166,6 +166,14 @@ class Entry:
     text: str
 
 
+def marked_sections(text: str, marker: "re.Pattern[str]") -> list[tuple["re.Match[str]", str]]:
+    """Each ``marker`` match in ``text`` with the text up to the next one (blank lines at
+    either end dropped): the layout of every translation file (notebooks and notes alike)."""
+    marks = list(marker.finditer(text))
+    return [(m, text[m.end():(marks[i + 1].start() if i + 1 < len(marks) else len(text))]
+             .strip("\n")) for i, m in enumerate(marks)]
+
+
 @dataclass
 class ProseTranslation:
     """``i18n/<lang>/teaching/<page>.md``: the translated blocks of one page."""
@@ -178,11 +186,8 @@ class ProseTranslation:
         found = cls(path)
         if not path.is_file():
             return found
-        text = path.read_text(encoding="utf-8")
-        marks = list(BLOCK_MARKER.finditer(text))
-        for i, m in enumerate(marks):
-            end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
-            found.entries[m["id"]] = Entry(m["id"], m["sha"], text[m.end():end].strip("\n"))
+        for m, body in marked_sections(path.read_text(encoding="utf-8"), BLOCK_MARKER):
+            found.entries[m["id"]] = Entry(m["id"], m["sha"], body)
         return found
 
     def write(self) -> None:
