@@ -467,6 +467,19 @@ def test_the_timetables_fit_the_days_and_keep_core_sections(rows):
     assert 0 not in [k for k, m in skipped.modes.items() if m == "skip"]
 
 
+def test_an_overrun_is_left_only_when_nothing_can_give_way_and_says_what_to_do(rows):
+    # three times the curriculum cannot fit one day: every lesson shrinks to its smallest
+    # (core sections and what later cells need), and only then does the day run over
+    too_much = [notes.lesson_notes(l, rows) for l in lessons.LESSONS.values()] * 3
+    text = notes.timetable(too_much, 1)
+    assert "The last day runs" in text and "teach fewer lessons" in text
+    available = (notes.teaching_minutes_per_day() - notes.SETUP_MINUTES
+                 - notes.LESSON_GAP * len(too_much))
+    slots = notes.share_out(too_much, {n.lesson.number: n.explain + n.do for n in too_much},
+                            available, False)
+    assert all(s.minutes == notes.fit(s.notes, 0, False).minutes for s in slots)
+
+
 def test_core_sections_are_read_from_the_prose_and_unknown_ones_reported():
     sections = S.split(lessons.find("03").notebook)
     found, warnings = notes.core_sections("x\nCore sections (never cut): §2, §6.\n", sections)

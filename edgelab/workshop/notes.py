@@ -385,9 +385,10 @@ def block_header(n: LessonNotes, t: Texts = ENGLISH) -> str:
             import statistics
 
             values = [float(r["value"]) for r in earlier]
+            first, last = earlier[0]["time"][:10], earlier[-1]["time"][:10]
+            dates = first if first == last else t("date_range", first=first, last=last)
             lines.append(t("header_earlier", median=minutes_text(statistics.median(values), t=t),
-                           count=len(values), first=earlier[0]["time"][:10],
-                           last=earlier[-1]["time"][:10]))
+                           count=len(values), dates=dates))
     else:
         lines.append(t("header_no_quick"))
     if n.full_total is not None:

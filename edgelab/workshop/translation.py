@@ -315,7 +315,7 @@ TEMPLATES: dict[str, str] = {
     "header_quick": "- Compute, quick profile: **{minutes}** for the whole notebook, measured by "
                     "`edgelab run` on {hardware} ({date}{shared}).",
     "header_earlier": "- Earlier quick runs there, without per-section times: {median} (median "
-                      "of {count}, {first} to {last}); a busy machine stretches every time.",
+                      "of {count}, {dates}); a busy machine stretches every time.",
     "header_no_quick": "- Compute, quick profile: no run with per-section times is recorded yet "
                        "(`edgelab run --profile quick`, then `make record-run`).",
     "header_full": "- Full profile: **{minutes}** ({how}).",
@@ -449,7 +449,9 @@ TEMPLATES: dict[str, str] = {
     "tt_fits": ", and everything fits",
     "tt_scaled": ", so each lesson gets about its share ({share}) and its sections become demos "
                  "or are skipped until it fits (never its core sections)",
-    "tt_over": "The last day runs {over} min over: turn more sections into demos.",
+    "tt_over": ("The last day runs {over} min over, with every section that can give way "
+                "already a demo or skipped: for one day, teach fewer lessons (each lesson's "
+                "notes say what it needs from earlier ones) or take two days."),
     # the index
     "index_header": "| lesson | compute, quick (measured) | compute, full | suggested: explain + "
                     "do | before the day |",
