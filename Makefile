@@ -86,14 +86,15 @@ COLAB_STAMP  := $(COLAB_VENV)/.edgelab-colab-replica
 # (nbval runs all seven), Hub fine-tuning and build caching (notebook 05 builds and
 # fine-tunes), Xception's train-save-load (notebook 02 trains). The JupyterLab tests (make lab,
 # the browser) run only in the pinned stage: Colab has its own front end, not JupyterLab; so
-# does the book's browser test (the book is built once, with the pinned stack's Sphinx).
+# does the book's browser test (the book is built once, with the pinned stack's Sphinx), and
+# the benchmarks' smoke test (benchmarks are a developer's tool, measured on the pinned stack).
 COLAB_DESELECT := \
   --deselect tests/test_runner.py::test_run_two_real_notebooks \
   --deselect tests/test_hub.py::test_keras_layer_fine_tuning_and_saving_in_tf_keras \
   --deselect tests/test_hub.py::test_builds_are_cached_rebuilt_when_stale_and_atomic \
   --deselect tests/test_xception.py::test_load_or_train_trains_saves_then_loads \
   --deselect tests/test_lab_browser.py --deselect tests/test_make_lab.py \
-  --deselect tests/test_book_browser.py
+  --deselect tests/test_book_browser.py --deselect tests/test_benchmarks.py
 
 colab-setup: $(COLAB_STAMP)
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import statistics
 
-from benchmarks.common import report
+from benchmarks.common import report, sized
 
 
 def main() -> None:
     from edgelab.run import calibrate, plan
 
-    rates = [calibrate.measure_in_subprocess() for _ in range(3)]
+    rates = [calibrate.measure_in_subprocess() for _ in range(sized(3, 1))]
     report(plan.CALIBRATION_KEY, statistics.median(rates), "img/s",
            note=f"probe CNN, batch {calibrate.BATCH}; samples "
                 + ", ".join(f"{r:.0f}" for r in rates),

@@ -15,10 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import peak_rss_mb, report, timeit
+from benchmarks.common import peak_rss_mb, report, sized, timeit
 
-FLOWER_IMAGES = 340      # decoded per timing sample (a quarter of Flower17)
-MNIST_IMAGES = 2000
+FLOWER_IMAGES = sized(340, 64)      # decoded per timing sample (a quarter of Flower17)
+MNIST_IMAGES = sized(2000, 200)
 IMAGE_SIZE = 128
 BATCH = 32
 WORKERS = 2

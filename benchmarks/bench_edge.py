@@ -14,9 +14,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import peak_rss_mb, report
+from benchmarks.common import peak_rss_mb, report, sized
 
-LATENCY_RUNS = 500
+LATENCY_RUNS = sized(500, 5)
 SOURCE = "bench_edge"
 
 
@@ -31,7 +31,7 @@ def main() -> None:
     model, how = mnist_cnn.load_or_train()
     print(f"  MNIST CNN: {how}")
     calibration, _ = sources.mnist_images("train", 500)
-    x_test, y_test = sources.mnist_images("test", 10_000)
+    x_test, y_test = sources.mnist_images("test", sized(10_000, 200))
     threads = evaluate.default_threads()
     with tempfile.TemporaryDirectory() as tmp:
         files = convert.Converter().convert_all(model, Path(tmp), "mnist_cnn", calibration,
@@ -61,7 +61,7 @@ def main() -> None:
            i8["latency_1t_ms"] / f32["latency_1t_ms"], "x", note="1 thread", source=SOURCE)
 
     coral = sources.coral_classifiers()
-    for name, t in evaluate.latency_table(coral, runs=200, num_threads=threads).items():
+    for name, t in evaluate.latency_table(coral, runs=sized(200, 5), num_threads=threads).items():
         report(f"edge.coral.{name}.latency_ms", t.median_ms, "ms",
                note=f"{threads} threads, IQR {t.q1_ms:.3f}-{t.q3_ms:.3f} ms", source=SOURCE)
     v2 = coral["mobilenet_v2_1.0_224"]

@@ -15,10 +15,10 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from benchmarks.common import peak_rss_mb, report, timeit
+from benchmarks.common import peak_rss_mb, report, sized, timeit
 
-SIDE = 2048
-BATCH_IMAGES = 100
+SIDE = sized(2048, 256)
+BATCH_IMAGES = sized(100, 4)
 
 
 def main() -> None:
@@ -60,7 +60,7 @@ def main() -> None:
             (folder / Path(f).name).symlink_to(Path(f).resolve())
         for name, run in (("convert", lineart.convert), ("pairs", lineart.build_pairs)):
             best = float("inf")
-            for _ in range(3):
+            for _ in range(sized(3, 1)):
                 t0 = time.perf_counter()
                 result = run(folder, Path(tmp) / name, force=True, progress=False)
                 best = min(best, time.perf_counter() - t0)

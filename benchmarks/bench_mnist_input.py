@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import time
 
-from benchmarks.common import peak_rss_mb, report
+from benchmarks.common import peak_rss_mb, report, sized
 
 BATCH = 128
-STEPS = 60
-WARMUP = 10
+STEPS = sized(60, 2)
+WARMUP = sized(10, 1)
 
 
 def main() -> None:

@@ -20,11 +20,11 @@ import subprocess
 import sys
 import time
 
-from benchmarks.common import report
+from benchmarks.common import report, sized
 
 PER_REPLICA = 64
-IMAGES = 64 * 2 * 40      # the same images per timed epoch for every run
-WARMUP_IMAGES = 64 * 2 * 4
+IMAGES = sized(64 * 2 * 40, 64 * 2 * 2)      # the same images per timed epoch for every run
+WARMUP_IMAGES = sized(64 * 2 * 4, 64 * 2)
 
 
 def child(backend: str, replicas: int) -> dict:

@@ -28,10 +28,10 @@ from __future__ import annotations
 
 import os
 
-from benchmarks.common import peak_rss_mb, report, timeit
+from benchmarks.common import SMOKE, peak_rss_mb, report, sized, timeit
 
-STEPS = 5          # timed steps per sample
-EAGER_STEPS = 2    # eager steps are slow; fewer per sample
+STEPS = sized(5, 1)          # timed steps per sample
+EAGER_STEPS = sized(2, 1)    # eager steps are slow; fewer per sample
 
 # NVIDIA DeepLearningExamples, TensorFlow/Classification/ConvNets/resnet50v1.5/README.md,
 # "Inference performance: NVIDIA T4 (1x T4 16G)", FP32, batch size 32: 414.66 img/s
@@ -94,7 +94,7 @@ def full_profile_cost() -> None:
     from edgelab.datasets import flowers17
     from edgelab.xception import training as sonnet_training
 
-    F = profiles.sizes("xception", "full")
+    F = profiles.sizes("xception", "quick" if SMOKE else "full")   # smoke: the same code, small
     files, labels = flowers17.load("train")
     ds = flowers17.dataset(files[:F.batch_size], labels[:F.batch_size],
                            image_size=F.image_size, batch_size=F.batch_size)

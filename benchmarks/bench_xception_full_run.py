@@ -76,8 +76,10 @@ def main(argv: list[str]) -> int:
         extra = {"curve": [round(float(v), 5) for v in curve]} if curve is not None else None
         shown = f"{value:.4g}" if isinstance(value, float) else str(value)
         print(f"  {key:<40} {shown:>8}   # {note}")
-        results.record(key, value, "s" if key.endswith("seconds_per_epoch") else "", note=note,
-                       file=RESULTS_FILE, source="benchmarks", time=now, extra=extra)
+        if RESULTS_FILE is not None:
+            results.record(key, value, "s" if key.endswith("seconds_per_epoch") else "",
+                           note=note, file=RESULTS_FILE, source="benchmarks", time=now,
+                           extra=extra)
 
     put("xception.full_run.epochs_done", done, f"of {planned}, checkpoint folder {folder}")
     for key, name in (("val_accuracy", "val_accuracy"), ("train_accuracy", "accuracy"),

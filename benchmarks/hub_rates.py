@@ -37,16 +37,21 @@ def main() -> None:
     import tensorflow_hub as hub
     import tf_keras
 
-    from benchmarks.common import report
+    from benchmarks.common import SMOKE, report, sized
     from edgelab import hub as edgehub
     from edgelab.core import profiles
     from edgelab.datasets import flowers17
 
     S = profiles.sizes("hub", "quick")
-    splits = {n: flowers17.load(n) for n in ("train", "val")}
+    head_epochs, finetune_epochs = sized(S.head_epochs, 1), sized(S.finetune_epochs, 2)
+    seeds = SEEDS[:sized(len(SEEDS), 1)]
+    # Smoke mode (tests/test_benchmarks.py): the same code on a few images, one seed, two
+    # fine-tuning epochs (the warm-up setting needs one left after its warm-up epoch).
+    splits = {n: tuple(part[:64] if SMOKE else part for part in flowers17.load(n))
+              for n in ("train", "val")}
     found = {name: [] for name in SETTINGS}
     heads = []
-    for seed in SEEDS:
+    for seed in seeds:
         tf_keras.utils.set_random_seed(seed)
 
         def data(split, train=False):
@@ -62,14 +67,14 @@ def main() -> None:
         model = tf_keras.Model(inputs, tf_keras.layers.Dense(flowers17.NUM_CLASSES, name="head")(x))
         loss = tf_keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         model.compile(tf_keras.optimizers.Adam(S.head_learning_rate), loss, metrics=["accuracy"])
-        history = model.fit(train_ds, validation_data=val_ds, epochs=S.head_epochs, verbose=0)
+        history = model.fit(train_ds, validation_data=val_ds, epochs=head_epochs, verbose=0)
         heads.append(history.history["val_accuracy"][-1])
         after_head = model.get_weights()
         features.trainable = True
         chosen = (edgehub.select_variables(features.trainable_variables,
                                            edgehub.top_blocks(S.finetune_blocks))
                   + model.get_layer("head").trainable_weights)
-        steps = S.finetune_epochs * len(train_ds)
+        steps = finetune_epochs * len(train_ds)
         for name, (rate, warm_epochs, schedule) in SETTINGS.items():
             model.set_weights(after_head)
             warm = warm_epochs * len(train_ds)
@@ -82,7 +87,7 @@ def main() -> None:
             tuner = edgehub.top_fine_tuner(model, chosen)
             tuner.compile(tf_keras.optimizers.Adam(lr), loss, metrics=["accuracy"])
             t0 = time.perf_counter()
-            h = tuner.fit(train_ds, validation_data=val_ds, epochs=S.finetune_epochs, verbose=0).history
+            h = tuner.fit(train_ds, validation_data=val_ds, epochs=finetune_epochs, verbose=0).history
             found[name].append((h["val_accuracy"][-1], h["accuracy"][0]))
             print(f"seed {seed} {name}: val {h['val_accuracy'][-1]:.3f}, first-epoch train "
                   f"{h['accuracy'][0]:.3f} ({time.perf_counter() - t0:.0f} s)", flush=True)
@@ -92,12 +97,12 @@ def main() -> None:
     for name, rows in found.items():
         val = [v for v, _ in rows]
         first = [t for _, t in rows]
-        seeds = ", ".join(map(str, SEEDS))
+        seed_list = ", ".join(map(str, seeds))
         report(f"hub.rate_selection.{name}.val_accuracy", float(np.mean(val)), "",
-               note=f"mean over seeds {seeds}: {', '.join(f'{v:.3f}' for v in val)}; frozen "
+               note=f"mean over seeds {seed_list}: {', '.join(f'{v:.3f}' for v in val)}; frozen "
                     f"head before fine-tuning: {heads_text}", source="hub_rates")
         report(f"hub.rate_selection.{name}.first_epoch_train_accuracy", float(np.mean(first)), "",
-               note=f"seeds {seeds}: {', '.join(f'{v:.3f}' for v in first)}", source="hub_rates")
+               note=f"seeds {seed_list}: {', '.join(f'{v:.3f}' for v in first)}", source="hub_rates")
 
 
 if __name__ == "__main__":
