@@ -201,3 +201,18 @@ def test_a_resumed_run_is_no_estimate(notebooks):
     plan = planning.make_plan(notebooks, "full", rows=rows, hardware=CPU, accelerator=NONE)
     two = plan.estimates[1]
     assert two.rough and "scaled" in two.basis and two.minutes != 55.0
+
+
+def test_a_run_recorded_in_both_files_counts_once(tmp_path, monkeypatch):
+    import json
+
+    one = row("run.01_demo.minutes", 3.0, profile="full")
+    history = tmp_path / "history.jsonl"
+    history.write_text(json.dumps(one) + "\n" + json.dumps(dict(one, value=5.0)) + "\n")
+    monkeypatch.setenv(planning.HISTORY_VAR, str(history))
+    committed = [r for r in planning.recorded_rows() if r.get("hardware") == CPU]
+    # the committed file holds no row of this made-up machine: both history rows stay
+    assert len(committed) == 2
+    monkeypatch.setattr(planning.results, "load",
+                        lambda f: [one] if Path(f).name == "results.jsonl" else [one, one])
+    assert planning.recorded_rows() == [one]
